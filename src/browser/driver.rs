@@ -1,0 +1,1 @@
+//! WebDriver driver processes (placeholder; being written).
