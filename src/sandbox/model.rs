@@ -782,3 +782,232 @@ pub fn default_working_days() -> Vec<String> {
         .map(String::from)
         .to_vec()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::Seed;
+
+    fn acme() -> WorkspaceState {
+        Seed::builtin().build().expect("built-in seed builds")
+    }
+
+    fn id(state: &WorkspaceState, email: &str) -> String {
+        state
+            .member_by_email(email)
+            .expect("seeded member")
+            .id
+            .clone()
+    }
+
+    #[test]
+    fn email_validation_matches_the_invite_dialog() {
+        for good in ["a@b.co", "first.last+tag@acme.example"] {
+            assert!(is_valid_email(good), "{good}");
+        }
+        for bad in [
+            "", "a", "a@b", "@b.co", "a@@b.co", "a b@c.co", "a@b.co,", "<a@b.co>",
+        ] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn invite_is_all_or_nothing_and_refuses_existing_members() {
+        let mut state = acme();
+        let owner = id(&state, "owner@acme.example");
+        let before = state.members.len();
+        let err = state
+            .invite(&owner, &["ok@x.example".into(), "broken".into()])
+            .expect_err("malformed refused");
+        assert_eq!(err.code, "INVALID_EMAIL");
+        assert_eq!(state.members.len(), before, "nothing added");
+        let err = state
+            .invite(&owner, &["rita.regular@acme.example".into()])
+            .expect_err("member refused");
+        assert_eq!(err.code, "ALREADY_MEMBER");
+        let invited = state
+            .invite(&owner, &["New@X.example".into(), "new@x.example".into()])
+            .expect("invite");
+        assert_eq!(invited.len(), 1, "duplicates in one submission collapse");
+        assert_eq!(invited[0].email, "new@x.example");
+        assert_eq!(invited[0].status, MemberStatus::Pending);
+    }
+
+    #[test]
+    fn free_plan_allows_five_per_submission_and_paid_plans_count_seats() {
+        let mut state = acme();
+        let owner = id(&state, "owner@acme.example");
+        state.workspace.plan = Plan::Free;
+        let six: Vec<String> = (0..6).map(|i| format!("p{i}@x.example")).collect();
+        assert_eq!(
+            state.invite(&owner, &six).expect_err("six refused").code,
+            "TOO_MANY_EMAILS"
+        );
+        state.workspace.plan = Plan::Standard;
+        state.workspace.seats = state.seats_used() + 1;
+        let err = state
+            .invite(&owner, &six[..2])
+            .expect_err("not enough seats");
+        assert_eq!(err.code, "NOT_ENOUGH_SEATS");
+        assert!(state.invite(&owner, &six[..1]).is_ok());
+    }
+
+    #[test]
+    fn regular_members_cannot_manage_anyone() {
+        let mut state = acme();
+        let rita = id(&state, "rita.regular@acme.example");
+        let err = state
+            .invite(&rita, &["a@x.example".into()])
+            .expect_err("regular refused");
+        assert_eq!(err.status, StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn manager_roles_need_a_scope_and_only_the_owner_removes_admin() {
+        let mut state = acme();
+        let owner = id(&state, "owner@acme.example");
+        let admin = id(&state, "admin@acme.example");
+        let other_admin = id(&state, "second.admin@acme.example");
+        let sam = id(&state, "sam.sales@acme.example");
+        let tm_without_scope = RolesRequest {
+            admin: false,
+            team_manager: Some(Manages::default()),
+            project_manager: None,
+        };
+        let err = state
+            .set_roles(&owner, &sam, &tm_without_scope)
+            .expect_err("scope required");
+        assert_eq!(err.code, "SCOPE_REQUIRED");
+        let pm_without_projects = RolesRequest {
+            project_manager: Some(ProjectScope::default()),
+            ..RolesRequest::default()
+        };
+        assert_eq!(
+            state
+                .set_roles(&owner, &sam, &pm_without_projects)
+                .expect_err("projects required")
+                .code,
+            "SCOPE_REQUIRED"
+        );
+        let demote = RolesRequest::default();
+        assert_eq!(
+            state
+                .set_roles(&admin, &other_admin, &demote)
+                .expect_err("admin cannot demote admin")
+                .code,
+            "OWNER_ONLY"
+        );
+        let demoted = state
+            .set_roles(&owner, &other_admin, &demote)
+            .expect("owner demotes");
+        assert!(demoted.roles.is_empty());
+        let tm = RolesRequest {
+            admin: true,
+            team_manager: Some(Manages {
+                members: vec![sam.clone()],
+                groups: vec![],
+            }),
+            project_manager: None,
+        };
+        let updated = state.set_roles(&admin, &other_admin, &tm).expect("tm");
+        assert_eq!(updated.roles, vec![Role::WorkspaceAdmin, Role::TeamManager]);
+        assert_eq!(updated.manages.members, vec![sam]);
+    }
+
+    #[test]
+    fn deactivation_guards() {
+        let mut state = acme();
+        let owner = id(&state, "owner@acme.example");
+        let admin = id(&state, "admin@acme.example");
+        let other_admin = id(&state, "second.admin@acme.example");
+        let sam = id(&state, "sam.sales@acme.example");
+        let pending = id(&state, "pete.pending@acme.example");
+        let code = |r: Result<Member, ApiError>| r.expect_err("refused").code;
+        assert_eq!(
+            code(state.set_status(&admin, &owner, MemberStatus::Inactive)),
+            "CANNOT_DEACTIVATE_OWNER"
+        );
+        assert_eq!(
+            code(state.set_status(&admin, &other_admin, MemberStatus::Inactive)),
+            "ADMIN_PROTECTED"
+        );
+        assert_eq!(
+            code(state.set_status(&admin, &admin, MemberStatus::Inactive)),
+            "CANNOT_DEACTIVATE_SELF"
+        );
+        assert_eq!(
+            code(state.set_status(&admin, &pending, MemberStatus::Inactive)),
+            "NOT_JOINED"
+        );
+        assert!(state
+            .set_status(&owner, &other_admin, MemberStatus::Inactive)
+            .is_ok());
+        let sam_after = state
+            .set_status(&admin, &sam, MemberStatus::Inactive)
+            .expect("deactivate");
+        assert_eq!(sam_after.status, MemberStatus::Inactive);
+        let sam_back = state
+            .set_status(&admin, &sam, MemberStatus::Active)
+            .expect("reactivate");
+        assert_eq!(sam_back.status, MemberStatus::Active);
+    }
+
+    #[test]
+    fn revoke_removes_only_pending_members() {
+        let mut state = acme();
+        let owner = id(&state, "owner@acme.example");
+        let sam = id(&state, "sam.sales@acme.example");
+        let pending = id(&state, "pete.pending@acme.example");
+        assert_eq!(
+            state.revoke(&owner, &sam).expect_err("joined").code,
+            "NOT_PENDING"
+        );
+        state.revoke(&owner, &pending).expect("revoke");
+        assert!(state.member_by_email("pete.pending@acme.example").is_none());
+    }
+
+    #[test]
+    fn list_filters_sorts_and_pages() {
+        let state = acme();
+        let page1 = state.list(&MemberQuery::default());
+        assert_eq!(page1.items.len(), 50);
+        assert!(page1
+            .items
+            .iter()
+            .all(|m| m.status != MemberStatus::Inactive));
+        let names: Vec<String> = page1.items.iter().map(|m| m.name.to_lowercase()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        let inactive = state.list(&MemberQuery {
+            status: Some(StatusFilter::Inactive),
+            page_size: Some(200),
+            ..MemberQuery::default()
+        });
+        assert!(inactive.total > 5);
+        assert!(inactive
+            .items
+            .iter()
+            .all(|m| m.status == MemberStatus::Inactive));
+        let search = state.list(&MemberQuery {
+            search: Some("RITA.REGULAR".into()),
+            ..MemberQuery::default()
+        });
+        assert_eq!(search.total, 1);
+        let all = state.list(&MemberQuery {
+            status: Some(StatusFilter::All),
+            ..MemberQuery::default()
+        });
+        assert_eq!(all.total, state.members.len());
+        let last = state.list(&MemberQuery {
+            status: Some(StatusFilter::All),
+            page: Some(all.total.div_ceil(50)),
+            ..MemberQuery::default()
+        });
+        assert_eq!(
+            last.items.len(),
+            all.total - 50 * (all.total.div_ceil(50) - 1)
+        );
+    }
+}
