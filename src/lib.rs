@@ -8,3 +8,4 @@
 pub mod browser;
 pub mod exit;
 pub mod sandbox;
+pub mod selectors;
