@@ -1,13 +1,17 @@
-//! Command-line definitions (clap). Parsing only: `main.rs` turns these into work.
+//! Command-line definitions (clap). Parsing only: `main.rs` resolves these into a configuration
+//! before any work starts.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
-
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clockify_ui_agent::browser::driver::BrowserKind;
 use clockify_ui_agent::sandbox::UiVersion;
 
-/// Manages people in Clockify workspaces through the Clockify admin web UI.
+/// Manages people in Clockify workspaces through the Clockify admin web UI, with a real browser
+/// over WebDriver, verifying every change by reading the UI back.
+///
+/// Passwords are never taken as arguments: use CLOCKIFY_PASSWORD or --credentials FILE.
 #[derive(Debug, Parser)]
 #[command(name = "clockify-ui-agent", version, about, after_help = clockify_ui_agent::exit::HELP_TABLE)]
 pub struct Cli {
@@ -15,14 +19,219 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// Options shared by the agent commands.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Options of every agent command.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Clockify base URL, e.g. https://app.clockify.me or https://acme.clockify.me.
+    #[arg(long, global = true, env = "CLOCKIFY_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Tenants file (TOML, `[tenants.NAME]` tables); pick one with --tenant.
+    #[arg(long, global = true, value_name = "FILE", requires = "tenant")]
+    pub config: Option<PathBuf>,
+
+    /// Tenant name in the --config file.
+    #[arg(long, global = true, value_name = "NAME", requires = "config")]
+    pub tenant: Option<String>,
+
+    /// Browser to drive.
+    #[arg(
+        long,
+        global = true,
+        default_value = "firefox",
+        value_name = "firefox|chrome"
+    )]
+    pub browser: BrowserKind,
+
+    /// Show the browser window instead of running headless.
+    #[arg(long, global = true)]
+    pub headed: bool,
+
+    /// Path of geckodriver or chromedriver (default: PATH, then the cargo bin folder).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub driver_path: Option<PathBuf>,
+
+    /// Use a running WebDriver (a driver or Selenium Grid) instead of starting one.
+    #[arg(long, global = true, value_name = "URL")]
+    pub webdriver_url: Option<String>,
+
+    /// Selector catalog folder replacing the built-in one.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub selectors: Option<PathBuf>,
+
+    /// Per-tenant selector override file: replaces only the elements it names.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub selector_overrides: Option<PathBuf>,
+
+    /// UI language of the catalog's label texts (the agent signs in at /<locale>/login).
+    #[arg(long, global = true, default_value = "en")]
+    pub locale: String,
+
+    /// Saved-session file: read if present, written by `login` and after a fresh sign-in.
+    #[arg(
+        long,
+        global = true,
+        env = "CLOCKIFY_SESSION_FILE",
+        value_name = "FILE"
+    )]
+    pub session_file: Option<PathBuf>,
+
+    /// Account email to sign in with.
+    #[arg(long, global = true, env = "CLOCKIFY_EMAIL", value_name = "EMAIL")]
+    pub account: Option<String>,
+
+    /// Command that prints the emailed sign-in code (it gets CLOCKIFY_OTP_EMAIL).
+    #[arg(long, global = true, env = "CLOCKIFY_OTP_COMMAND", value_name = "CMD")]
+    pub otp_command: Option<String>,
+
+    /// Credentials file (TOML: email, password; mode 0600) for the "Log in manually" form.
+    #[arg(
+        long,
+        global = true,
+        env = "CLOCKIFY_CREDENTIALS_FILE",
+        value_name = "FILE"
+    )]
+    pub credentials: Option<PathBuf>,
+
+    /// Sign in at /login-owner (the Owner's way in on SSO subdomains).
+    #[arg(long, global = true)]
+    pub owner_login: bool,
+
+    /// Folder for evidence (one sub-folder per run).
+    #[arg(
+        long,
+        global = true,
+        default_value = "clockify-audit",
+        value_name = "DIR"
+    )]
+    pub audit_dir: PathBuf,
+
+    /// Print one JSON object per result on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Sign in, open every page and dialog, locate every element up to the final click; change nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// Seconds each wait for the page may take.
+    #[arg(long, global = true, default_value_t = 15, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+/// A role `set-role` gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Admin.
+    Admin,
+    /// Team manager (needs --manages).
+    TeamManager,
+    /// Project manager (needs --projects).
+    ProjectManager,
+    /// No role.
+    Regular,
+}
+
+/// Which members `members` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    /// Active.
+    Active,
+    /// Inactive.
+    Inactive,
+    /// Invited, not joined yet.
+    Pending,
+    /// Everyone.
+    All,
+}
+
+/// Output format of `members`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Aligned columns.
+    Table,
+    /// A JSON array.
+    Json,
+    /// CSV with a header.
+    Csv,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Sign in and save the session (cookies + token, mode 0600) to --session-file.
+    Login,
+    /// Invite members by email (existing members are verified no-ops).
+    Invite {
+        /// Email to invite (repeat for several).
+        #[arg(long = "email", value_name = "EMAIL", required = true)]
+        emails: Vec<String>,
+    },
+    /// Give a member exactly this role (their whole role set afterwards).
+    SetRole {
+        /// The member.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// admin, team-manager, project-manager or regular.
+        #[arg(long)]
+        role: RoleArg,
+        /// Team manager scope: member emails or group:NAME (repeat).
+        #[arg(long, value_name = "EMAIL|group:NAME")]
+        manages: Vec<String>,
+        /// Project manager scope: project names (repeat).
+        #[arg(long = "projects", value_name = "NAME")]
+        projects: Vec<String>,
+    },
+    /// Deactivate a member (never the Owner or the signed-in account).
+    Deactivate {
+        /// The member.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+    /// Reactivate an inactive member.
+    Reactivate {
+        /// The member.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+    /// Resend a pending member's invitation email (no API has this).
+    ResendInvite {
+        /// The member.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+    /// Revoke a pending invitation (no API has this).
+    RevokeInvite {
+        /// The member.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+    /// List members over all pages (read-only, for access reviews).
+    Members {
+        /// Which members.
+        #[arg(long, default_value = "all")]
+        status: StatusArg,
+        /// Output format.
+        #[arg(long, default_value = "table")]
+        format: FormatArg,
+    },
+    /// Start the sandbox and run the whole flow against it: sign in with an emailed code, invite
+    /// three people, make one Admin and one Team manager, deactivate and reactivate someone, list
+    /// the members, and say where the evidence is.
+    Demo {
+        /// UI generation of the sandbox.
+        #[arg(long, default_value = "2026-03", value_name = "V")]
+        ui_version: UiVersion,
+    },
     /// Serve the local mock of the Clockify admin UI (the sandbox) until Ctrl-C.
     Sandbox(SandboxArgs),
     /// Print the newest sign-in code a sandbox mailed to an address (for --otp-command).
@@ -62,6 +271,6 @@ pub struct SandboxCodeArgs {
     pub url: String,
 
     /// The address the code was mailed to.
-    #[arg(long)]
+    #[arg(long, env = "CLOCKIFY_OTP_EMAIL")]
     pub email: String,
 }

@@ -5,7 +5,12 @@
 //! [`sandbox`] stands apart: a local mock of the Clockify admin UI for tests, demos and selector
 //! work. [`exit`] holds the documented process exit codes.
 
+pub mod agent;
+pub mod audit;
 pub mod browser;
+pub mod clockify;
+pub mod config;
+pub mod email;
 pub mod exit;
 pub mod sandbox;
 pub mod selectors;

@@ -1,17 +1,28 @@
-//! The `clockify-ui-agent` binary: parses arguments, runs the command, maps errors to the
+//! The `clockify-ui-agent` binary: parses arguments, resolves them into one configuration before
+//! any work (bad input exits 2 before a browser starts), runs the command, and maps errors to the
 //! documented exit codes (`clockify_ui_agent::exit`), printing the whole error chain.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::Parser;
+use clockify_ui_agent::agent::{self, AgentConfig, BrowserConfig, Session};
+use clockify_ui_agent::clockify::actions::{Action, Outcome, Report, TargetRole};
+use clockify_ui_agent::clockify::signin::{Secret, SignInOptions};
+use clockify_ui_agent::clockify::{MemberState, Status, REQUIRED_ELEMENTS};
+use clockify_ui_agent::config;
+use clockify_ui_agent::email::is_valid_email;
 use clockify_ui_agent::exit;
-use clockify_ui_agent::sandbox::{RunningSandbox, SandboxConfig, Seed, TEST_PREFIX};
+use clockify_ui_agent::sandbox::{RunningSandbox, SandboxConfig, Seed, UiVersion, TEST_PREFIX};
+use clockify_ui_agent::selectors::Catalog;
 
 mod cli;
 
-use cli::{Cli, Command, SandboxArgs, SandboxCodeArgs};
+use cli::{Cli, Command, FormatArg, GlobalArgs, RoleArg, SandboxArgs, SandboxCodeArgs, StatusArg};
 
 /// An error with the exit code it maps to.
 struct Failure {
@@ -20,11 +31,27 @@ struct Failure {
 }
 
 impl Failure {
-    fn usage(error: impl Into<anyhow::Error>) -> Self {
+    fn new(code: u8, error: impl Into<anyhow::Error>) -> Self {
         Failure {
-            code: exit::USAGE,
+            code,
             error: error.into(),
         }
+    }
+
+    fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Self::new(exit::USAGE, error)
+    }
+}
+
+impl From<agent::AgentError> for Failure {
+    fn from(e: agent::AgentError) -> Self {
+        Failure::new(e.exit_code(), e)
+    }
+}
+
+impl From<clockify_ui_agent::clockify::FlowError> for Failure {
+    fn from(e: clockify_ui_agent::clockify::FlowError) -> Self {
+        Failure::new(e.exit_code(), e)
     }
 }
 
@@ -38,8 +65,16 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::from(exit::SUCCESS),
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            result = run(cli) => result,
+            _ = tokio::signal::ctrl_c() => Err(Failure::new(exit::INTERRUPTED, anyhow::anyhow!("interrupted"))),
+        }
+    });
+    // Dropping the runtime drops the running job, and with it the driver and its browser.
+    drop(runtime);
+    match outcome {
+        Ok(code) => ExitCode::from(code),
         Err(failure) => {
             eprintln!("error: {:#}", failure.error);
             ExitCode::from(failure.code)
@@ -62,11 +97,501 @@ fn init_tracing(verbose: u8) {
         .init();
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
+async fn run(cli: Cli) -> Result<u8, Failure> {
+    let global = cli.global;
     match cli.command {
-        Command::Sandbox(args) => sandbox(args).await,
-        Command::SandboxCode(args) => sandbox_code(args).await,
+        Command::Sandbox(args) => sandbox(args).await.map(|()| exit::SUCCESS),
+        Command::SandboxCode(args) => sandbox_code(args).await.map(|()| exit::SUCCESS),
+        Command::Demo { ui_version } => demo(&global, ui_version).await,
+        Command::Login => {
+            let mut config = resolve(&global)?;
+            if config.sign_in.session_file.is_none() {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "login needs --session-file FILE (or CLOCKIFY_SESSION_FILE) to save the session in"
+                )));
+            }
+            config.sign_in.fresh = true;
+            let session = Session::open(&config).await?;
+            let file = config.sign_in.session_file.clone().unwrap_or_default();
+            println!(
+                "signed in as {} ({}); session saved to {} (mode 0600)",
+                session.signed_in.email,
+                session.signed_in.method,
+                file.display()
+            );
+            session.close().await;
+            Ok(exit::SUCCESS)
+        }
+        Command::Members { status, format } => {
+            let config = resolve(&global)?;
+            members(&config, status, format).await
+        }
+        command => {
+            let actions = actions_of(command)?;
+            let config = resolve(&global)?;
+            run_actions(&config, &actions, global.json).await
+        }
     }
+}
+
+/// Turns an action command into validated actions (exit 2 before any browser on bad input).
+fn actions_of(command: Command) -> Result<Vec<Action>, Failure> {
+    let email = |raw: &str| -> Result<String, Failure> {
+        let email = raw.trim().to_lowercase();
+        if is_valid_email(&email) {
+            Ok(email)
+        } else {
+            Err(Failure::usage(anyhow::anyhow!(
+                "'{raw}' is not a valid email address"
+            )))
+        }
+    };
+    Ok(match command {
+        Command::Invite { emails } => {
+            let mut seen = Vec::new();
+            for raw in &emails {
+                let e = email(raw)?;
+                if !seen.contains(&e) {
+                    seen.push(e);
+                }
+            }
+            seen.into_iter()
+                .map(|email| Action::Invite { email })
+                .collect()
+        }
+        Command::SetRole {
+            email: raw,
+            role,
+            manages,
+            projects,
+        } => {
+            let role = match role {
+                RoleArg::Admin => TargetRole::Admin,
+                RoleArg::TeamManager => TargetRole::TeamManager,
+                RoleArg::ProjectManager => TargetRole::ProjectManager,
+                RoleArg::Regular => TargetRole::Regular,
+            };
+            if role == TargetRole::TeamManager && manages.is_empty() {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "--role team-manager needs at least one --manages EMAIL or --manages group:NAME"
+                )));
+            }
+            if role == TargetRole::ProjectManager && projects.is_empty() {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "--role project-manager needs at least one --projects NAME"
+                )));
+            }
+            if role != TargetRole::TeamManager && !manages.is_empty() {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "--manages only goes with --role team-manager"
+                )));
+            }
+            if role != TargetRole::ProjectManager && !projects.is_empty() {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "--projects only goes with --role project-manager"
+                )));
+            }
+            let mut scope = Vec::new();
+            for entry in &manages {
+                match entry.strip_prefix("group:") {
+                    Some(group) if !group.trim().is_empty() => scope.push(entry.trim().to_string()),
+                    Some(_) => {
+                        return Err(Failure::usage(anyhow::anyhow!(
+                            "--manages group: needs a group name"
+                        )))
+                    }
+                    None => scope.push(email(entry)?),
+                }
+            }
+            if projects.iter().any(|p| p.trim().is_empty()) {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "--projects needs a project name"
+                )));
+            }
+            vec![Action::SetRole {
+                email: email(&raw)?,
+                role,
+                manages: scope,
+                projects: projects.iter().map(|p| p.trim().to_string()).collect(),
+            }]
+        }
+        Command::Deactivate { email: raw } => vec![Action::Deactivate {
+            email: email(&raw)?,
+        }],
+        Command::Reactivate { email: raw } => vec![Action::Reactivate {
+            email: email(&raw)?,
+        }],
+        Command::ResendInvite { email: raw } => vec![Action::ResendInvite {
+            email: email(&raw)?,
+        }],
+        Command::RevokeInvite { email: raw } => vec![Action::RevokeInvite {
+            email: email(&raw)?,
+        }],
+        other => {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "not an action command: {other:?}"
+            )))
+        }
+    })
+}
+
+/// Resolves options, the tenants file, credentials and the catalog into one configuration.
+fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
+    let tenant = match (&global.config, &global.tenant) {
+        (Some(file), Some(name)) => Some(config::load_tenant(file, name).map_err(Failure::usage)?),
+        _ => None,
+    };
+    let tenant = tenant.unwrap_or_default();
+    let base = global
+        .base_url
+        .clone()
+        .or_else(|| (!tenant.base_url.is_empty()).then(|| tenant.base_url.clone()))
+        .ok_or_else(|| {
+            Failure::usage(anyhow::anyhow!(
+                "no Clockify address: give --base-url URL (or CLOCKIFY_BASE_URL), or --config FILE --tenant NAME"
+            ))
+        })?;
+    let base_url = url::Url::parse(&base)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| {
+            Failure::usage(anyhow::anyhow!("--base-url '{base}' is not an http(s) URL"))
+        })?;
+    let locale = tenant
+        .locale
+        .clone()
+        .unwrap_or_else(|| global.locale.clone());
+    let catalog = match &global.selectors {
+        Some(dir) => Catalog::from_dir(dir, &locale),
+        None => Catalog::builtin(&locale),
+    }
+    .map_err(Failure::usage)?;
+    let overrides = global
+        .selector_overrides
+        .clone()
+        .or(tenant.selector_overrides.clone());
+    let catalog = match overrides {
+        Some(file) => catalog.with_overrides(&file).map_err(Failure::usage)?,
+        None => catalog,
+    };
+    catalog.require(REQUIRED_ELEMENTS).map_err(Failure::usage)?;
+
+    let credentials_file = global
+        .credentials
+        .clone()
+        .or(tenant.credentials_file.clone());
+    let credentials = credentials_file
+        .as_deref()
+        .map(config::load_credentials)
+        .transpose()
+        .map_err(Failure::usage)?;
+    let password = std::env::var("CLOCKIFY_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Secret::new)
+        .or_else(|| credentials.as_ref().map(|c| c.password.clone()));
+    let email = global
+        .account
+        .clone()
+        .or(tenant.account.clone())
+        .or_else(|| credentials.as_ref().and_then(|c| c.email.clone()))
+        .map(|e| e.trim().to_lowercase());
+    if let Some(e) = &email {
+        if !is_valid_email(e) {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "account '{e}' is not a valid email address"
+            )));
+        }
+    }
+    if let Some(url) = &global.webdriver_url {
+        url::Url::parse(url)
+            .map_err(|e| Failure::usage(anyhow::anyhow!("--webdriver-url '{url}': {e}")))?;
+    }
+    Ok(AgentConfig {
+        base_url,
+        browser: BrowserConfig {
+            kind: global.browser,
+            headless: !global.headed,
+            driver_path: global.driver_path.clone(),
+            webdriver_url: global.webdriver_url.clone(),
+            timeout: Duration::from_secs(global.timeout.max(1)),
+        },
+        catalog: Arc::new(catalog),
+        sign_in: SignInOptions {
+            session_file: global.session_file.clone().or(tenant.session_file.clone()),
+            email,
+            otp_command: global.otp_command.clone().or(tenant.otp_command.clone()),
+            password,
+            owner: global.owner_login || tenant.owner_login,
+            fresh: false,
+        },
+        audit_dir: Some(global.audit_dir.clone()),
+        dry_run: global.dry_run,
+    })
+}
+
+fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Verified => "verified",
+        Outcome::NoOp => "no-op",
+        Outcome::DryRun => "dry-run",
+        Outcome::Failed => "FAILED",
+    }
+}
+
+fn print_report(report: &Report, json: bool) {
+    let mut out = std::io::stdout().lock();
+    if json {
+        if let Ok(line) = serde_json::to_string(report) {
+            let _ = writeln!(out, "{line}");
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "{:<8} {:<13} {:<34} {} [{} ms, {} WebDriver commands]",
+            outcome_word(report.outcome),
+            report.action,
+            report.email,
+            report.message,
+            report.millis,
+            report.webdriver_commands
+        );
+    }
+    let _ = out.flush();
+}
+
+async fn run_actions(config: &AgentConfig, actions: &[Action], json: bool) -> Result<u8, Failure> {
+    let mut session = Session::open(config).await?;
+    let (reports, error) = session
+        .run_actions(actions, |report| print_report(report, json))
+        .await;
+    if let Some(dir) = session.evidence.dir() {
+        if !json {
+            println!("evidence: {}", dir.display());
+        }
+    }
+    session.close().await;
+    if let Some(error) = error {
+        let done = reports.len();
+        let left = actions.len().saturating_sub(done);
+        let code = error.exit_code();
+        return Err(Failure::new(
+            code,
+            anyhow::Error::new(error).context(format!(
+                "stopped after {done} of {} action(s); {left} not done",
+                actions.len()
+            )),
+        ));
+    }
+    Ok(agent::exit_code_for(&reports))
+}
+
+async fn members(
+    config: &AgentConfig,
+    status: StatusArg,
+    format: FormatArg,
+) -> Result<u8, Failure> {
+    let session = Session::open(config).await?;
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let all = session
+        .members(|n| {
+            if interactive {
+                eprint!("\rread {n} members…");
+            }
+        })
+        .await;
+    if interactive {
+        eprintln!();
+    }
+    session.close().await;
+    let all = all?;
+    let wanted: Vec<&MemberState> = all
+        .iter()
+        .filter(|m| match status {
+            StatusArg::All => true,
+            StatusArg::Active => m.status == Status::Active,
+            StatusArg::Inactive => m.status == Status::Inactive,
+            StatusArg::Pending => m.status == Status::Pending,
+        })
+        .collect();
+    print_members(&wanted, format).map_err(Failure::usage)?;
+    Ok(exit::SUCCESS)
+}
+
+fn roles_text(m: &MemberState) -> String {
+    m.roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+fn print_members(members: &[&MemberState], format: FormatArg) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        FormatArg::Json => {
+            serde_json::to_writer_pretty(&mut out, members)?;
+            writeln!(out)?;
+        }
+        FormatArg::Csv => {
+            writeln!(out, "email,name,status,roles")?;
+            for m in members {
+                writeln!(
+                    out,
+                    "{},{},{},{}",
+                    csv_field(&m.email),
+                    csv_field(&m.name),
+                    m.status,
+                    csv_field(&roles_text(m))
+                )?;
+            }
+        }
+        FormatArg::Table => {
+            writeln!(out, "{:<40} {:<30} {:<9} ROLES", "EMAIL", "NAME", "STATUS")?;
+            for m in members {
+                writeln!(
+                    out,
+                    "{:<40} {:<30} {:<9} {}",
+                    m.email,
+                    m.name,
+                    m.status.to_string(),
+                    roles_text(m)
+                )?;
+            }
+            writeln!(out, "{} member(s)", members.len())?;
+        }
+    }
+    Ok(())
+}
+
+/// A CSV field, quoted when needed; a leading formula character is neutralised so a spreadsheet
+/// never runs a member's name as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+async fn demo(global: &GlobalArgs, ui_version: UiVersion) -> Result<u8, Failure> {
+    let started = Instant::now();
+    let sandbox = RunningSandbox::start_local(SandboxConfig {
+        seed: Seed::builtin(),
+        ui_version,
+    })
+    .await
+    .map_err(Failure::usage)?;
+    let url = sandbox.url();
+    println!("sandbox (a local mock of Clockify, UI {ui_version}) at {url}/en/login");
+    let exe = std::env::current_exe()
+        .context("cannot find this program's path")
+        .map_err(Failure::usage)?;
+    // The demo's own sandbox and account replace whatever tenant options were given.
+    let mut demo_args = global.clone();
+    demo_args.base_url = Some(url.clone());
+    demo_args.config = None;
+    demo_args.tenant = None;
+    let mut config = resolve(&demo_args)?;
+    config.sign_in = SignInOptions {
+        session_file: None,
+        email: Some("admin@acme.example".into()),
+        otp_command: Some(format!(
+            "{} sandbox-code --url {url} --email \"$CLOCKIFY_OTP_EMAIL\"",
+            shell_quote(&exe)
+        )),
+        password: None,
+        owner: false,
+        fresh: true,
+    };
+    println!("signing in as admin@acme.example with an emailed code…");
+    let mut session = Session::open(&config).await?;
+    println!(
+        "signed in as {} by {} (browser start {:.1?}, sign-in {:.1?})",
+        session.signed_in.email,
+        session.signed_in.method,
+        session.browser_start,
+        session.sign_in_time
+    );
+    let steps: Vec<Vec<Action>> = vec![
+        [
+            "ana.demo@acme.example",
+            "bo.demo@acme.example",
+            "cy.demo@acme.example",
+        ]
+        .iter()
+        .map(|e| Action::Invite {
+            email: e.to_string(),
+        })
+        .collect(),
+        vec![Action::SetRole {
+            email: "bo.demo@acme.example".into(),
+            role: TargetRole::Admin,
+            manages: vec![],
+            projects: vec![],
+        }],
+        vec![Action::SetRole {
+            email: "cy.demo@acme.example".into(),
+            role: TargetRole::TeamManager,
+            manages: vec!["rita.regular@acme.example".into(), "group:Sales".into()],
+            projects: vec![],
+        }],
+        vec![Action::Deactivate {
+            email: "sam.sales@acme.example".into(),
+        }],
+        vec![Action::Reactivate {
+            email: "sam.sales@acme.example".into(),
+        }],
+    ];
+    let mut all = Vec::new();
+    for step in &steps {
+        let (reports, error) = session
+            .run_actions(step, |r| print_report(r, global.json))
+            .await;
+        all.extend(reports);
+        if let Some(error) = error {
+            session.close().await;
+            return Err(error.into());
+        }
+    }
+    let members = session.members(|_| {}).await;
+    let evidence = session.evidence.dir().map(|d| d.display().to_string());
+    session.close().await;
+    let members = members?;
+    let count = |s: Status| members.iter().filter(|m| m.status == s).count();
+    println!(
+        "members: {} listed ({} active, {} pending, {} inactive)",
+        members.len(),
+        count(Status::Active),
+        count(Status::Pending),
+        count(Status::Inactive)
+    );
+    for m in members
+        .iter()
+        .filter(|m| m.email.ends_with(".demo@acme.example"))
+    {
+        println!(
+            "  {:<28} {:<9} {}",
+            m.email,
+            m.status.to_string(),
+            roles_text(m)
+        );
+    }
+    if let Some(dir) = evidence {
+        println!("evidence: {dir}");
+    }
+    println!("demo finished in {:.1?}", started.elapsed());
+    sandbox.stop().await;
+    Ok(agent::exit_code_for(&all))
+}
+
+fn shell_quote(path: &std::path::Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }
 
 async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
@@ -101,10 +626,9 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
     println!("    clockify-ui-agent sandbox-code --url {url} --email EMAIL");
     println!("  Test endpoints: {url}{TEST_PREFIX}/state, /mutations, /mailbox, /faults, /reset");
     println!("Press Ctrl-C to stop.");
-    tokio::select! {
-        _ = running.wait() => Ok(()),
-        _ = tokio::signal::ctrl_c() => Ok(()),
-    }
+    let _ = std::io::stdout().flush();
+    running.wait().await;
+    Ok(())
 }
 
 async fn sandbox_code(args: SandboxCodeArgs) -> Result<(), Failure> {

@@ -4,3 +4,4 @@
 //! starting it on a free port and stopping it on every exit path.
 
 pub mod driver;
+pub mod query;

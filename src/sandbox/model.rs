@@ -305,21 +305,7 @@ pub struct ProfileRequest {
     pub working_days: Option<Vec<String>>,
 }
 
-/// Whether `email` looks like an address the UI accepts: one `@`, a non-empty local part, a dot in
-/// the domain, no whitespace, no angle brackets or commas.
-pub fn is_valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';' | '"'))
-}
+pub use crate::email::is_valid_email;
 
 impl WorkspaceState {
     /// Builds a state; ids of members, groups and projects must already be unique.

@@ -1,0 +1,443 @@
+//! The query primitive: finds catalog elements by their ordered candidates, polling at a short
+//! interval until a deadline (never a fixed sleep), requiring exactly one match unless the catalog
+//! says `multiple`, and retrying stale or not-yet-interactable elements. When it gives up it names
+//! the logical element and every locator it tried.
+//!
+//! It also counts the WebDriver commands it sends, for the benchmarks.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element as WebElement;
+use fantoccini::error::CmdError;
+use fantoccini::{Client, Locator as WdLocator};
+
+use crate::selectors::{Catalog, Element as CatalogElement, Locator, Using};
+
+/// How often a wait re-checks the page.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(25);
+
+/// Default deadline of a wait.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A query gave up or WebDriver failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// No candidate matched before the deadline.
+    #[error("UI element '{element}' ({description}) not found after {waited:.1?}; tried: {}", tried.join("; "))]
+    NotFound {
+        /// Logical name.
+        element: String,
+        /// Its description from the catalog.
+        description: String,
+        /// Every locator tried, in order.
+        tried: Vec<String>,
+        /// How long it waited.
+        waited: Duration,
+    },
+    /// A candidate matched more than one visible element where one was required.
+    #[error("UI element '{element}' is ambiguous: {locator} matched {count} visible elements")]
+    Ambiguous {
+        /// Logical name.
+        element: String,
+        /// The locator that matched too much.
+        locator: String,
+        /// How many visible matches.
+        count: usize,
+    },
+    /// A wait for a condition (not an element) ran out.
+    #[error("timed out after {waited:.1?} waiting for {what}")]
+    Timeout {
+        /// What was awaited.
+        what: String,
+        /// How long.
+        waited: Duration,
+    },
+    /// The flow asked for an element the catalog lacks (checked at start, so a bug).
+    #[error("the selector catalog has no element '{0}'")]
+    UnknownElement(String),
+    /// WebDriver itself failed (session gone, browser crashed, ...).
+    #[error("WebDriver failed while {doing}")]
+    WebDriver {
+        /// What the agent was doing.
+        doing: String,
+        /// The WebDriver error.
+        #[source]
+        source: CmdError,
+    },
+}
+
+impl QueryError {
+    /// Whether the UI did not match the catalog (exit code 5), as opposed to a WebDriver failure.
+    pub fn is_ui_mismatch(&self) -> bool {
+        matches!(
+            self,
+            QueryError::NotFound { .. }
+                | QueryError::Ambiguous { .. }
+                | QueryError::UnknownElement(_)
+        )
+    }
+}
+
+/// Errors worth another try with a fresh lookup: the page re-rendered or is animating.
+fn is_transient(e: &CmdError) -> bool {
+    e.is_stale_element_reference()
+        || e.is_element_not_interactable()
+        || e.is_no_such_element()
+        || matches!(e, CmdError::Standard(w) if w.error == fantoccini::error::ErrorStatus::ElementClickIntercepted)
+}
+
+/// A browser session with the catalog: every lookup and action of the flows goes through here.
+#[derive(Clone)]
+pub struct Ui {
+    client: Client,
+    catalog: Arc<Catalog>,
+    commands: Arc<AtomicU64>,
+    timeout: Duration,
+}
+
+/// A match: the element and which candidate found it (0 = first choice).
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The element.
+    pub element: WebElement,
+    /// Index of the candidate that matched.
+    pub candidate: usize,
+}
+
+impl Ui {
+    /// Wraps a session.
+    pub fn new(client: Client, catalog: Arc<Catalog>) -> Self {
+        Ui {
+            client,
+            catalog,
+            commands: Arc::new(AtomicU64::new(0)),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// The same session with another default deadline.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The default deadline.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The WebDriver client (for navigation and screenshots; counted by the caller via [`Ui::count`]).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// WebDriver commands sent so far.
+    pub fn commands(&self) -> u64 {
+        self.commands.load(Ordering::Relaxed)
+    }
+
+    /// Counts `n` commands sent outside this type.
+    pub fn count(&self, n: u64) {
+        self.commands.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn element(&self, name: &str) -> Result<&CatalogElement, QueryError> {
+        self.catalog
+            .get(name)
+            .ok_or_else(|| QueryError::UnknownElement(name.to_string()))
+    }
+
+    fn wd_error(doing: impl Into<String>) -> impl FnOnce(CmdError) -> QueryError {
+        let doing = doing.into();
+        move |source| QueryError::WebDriver { doing, source }
+    }
+
+    async fn find_all_raw(
+        &self,
+        scope: Option<&WebElement>,
+        locator: &Locator,
+    ) -> Result<Vec<WebElement>, CmdError> {
+        self.count(1);
+        let wd = match locator.using {
+            Using::Css => WdLocator::Css(&locator.query),
+            Using::XPath => WdLocator::XPath(&locator.query),
+        };
+        let result = match scope {
+            Some(parent) => parent.find_all(wd).await,
+            None => self.client.find_all(wd).await,
+        };
+        match result {
+            Err(e) if e.is_no_such_element() => Ok(Vec::new()),
+            other => other,
+        }
+    }
+
+    /// One pass over the candidates: the first candidate with visible matches wins.
+    /// `Ok(None)` means nothing visible matched (yet).
+    async fn probe(
+        &self,
+        scope: Option<&WebElement>,
+        spec: &CatalogElement,
+    ) -> Result<Option<(usize, Vec<WebElement>)>, CmdError> {
+        for (index, locator) in spec.candidates.iter().enumerate() {
+            let matches = self.find_all_raw(scope, locator).await?;
+            if matches.is_empty() {
+                continue;
+            }
+            // One match is taken as is (checking visibility costs a command per element); with
+            // several, only the visible ones count (closing dialogs and hidden templates linger).
+            if matches.len() == 1 && !spec.multiple {
+                return Ok(Some((index, matches)));
+            }
+            let mut visible = Vec::with_capacity(matches.len());
+            for element in matches {
+                self.count(1);
+                match element.is_displayed().await {
+                    Ok(true) => visible.push(element),
+                    Ok(false) => {}
+                    Err(e) if e.is_stale_element_reference() => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if !visible.is_empty() {
+                return Ok(Some((index, visible)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Waits for exactly one visible match of `name` (inside `scope` if given).
+    pub async fn find(&self, name: &str, scope: Option<&WebElement>) -> Result<Found, QueryError> {
+        self.find_within(name, scope, self.timeout).await
+    }
+
+    /// Like [`Ui::find`] with an explicit deadline.
+    pub async fn find_within(
+        &self,
+        name: &str,
+        scope: Option<&WebElement>,
+        timeout: Duration,
+    ) -> Result<Found, QueryError> {
+        let spec = self.element(name)?;
+        let started = Instant::now();
+        let mut ambiguous: Option<(usize, usize)> = None;
+        loop {
+            match self.probe(scope, spec).await {
+                Ok(Some((index, mut matches))) => {
+                    if matches.len() == 1 || spec.multiple {
+                        return Ok(Found {
+                            element: matches.swap_remove(0),
+                            candidate: index,
+                        });
+                    }
+                    ambiguous = Some((index, matches.len()));
+                }
+                Ok(None) => ambiguous = None,
+                // A stale scope stays stale: the caller must look it up again.
+                Err(e) if e.is_stale_element_reference() && scope.is_some() => {
+                    return Err(Self::wd_error(format!(
+                        "looking for '{name}' in a re-rendered element"
+                    ))(e))
+                }
+                Err(e) if is_transient(&e) => {
+                    tracing::trace!(element = name, "lookup retried: {e}");
+                }
+                Err(e) => return Err(Self::wd_error(format!("looking for '{name}'"))(e)),
+            }
+            if started.elapsed() >= timeout {
+                return Err(match ambiguous {
+                    Some((index, count)) => QueryError::Ambiguous {
+                        element: name.to_string(),
+                        locator: spec.candidates[index].label.clone(),
+                        count,
+                    },
+                    None => QueryError::NotFound {
+                        element: name.to_string(),
+                        description: spec.description.clone(),
+                        tried: spec.candidates.iter().map(|c| c.label.clone()).collect(),
+                        waited: started.elapsed(),
+                    },
+                });
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// Every visible match of `name` right now (no waiting); empty when none.
+    pub async fn all(
+        &self,
+        name: &str,
+        scope: Option<&WebElement>,
+    ) -> Result<Vec<WebElement>, QueryError> {
+        let spec = self.element(name)?;
+        match self.probe(scope, spec).await {
+            Ok(Some((_, matches))) => Ok(matches),
+            Ok(None) => Ok(Vec::new()),
+            Err(e) if e.is_stale_element_reference() => Ok(Vec::new()),
+            Err(e) => Err(Self::wd_error(format!("looking for '{name}'"))(e)),
+        }
+    }
+
+    /// The single visible match of `name` right now, or `None` (no waiting).
+    pub async fn optional(
+        &self,
+        name: &str,
+        scope: Option<&WebElement>,
+    ) -> Result<Option<WebElement>, QueryError> {
+        Ok(self.all(name, scope).await?.into_iter().next())
+    }
+
+    /// Waits until nothing visible matches `name`.
+    pub async fn gone(&self, name: &str, scope: Option<&WebElement>) -> Result<(), QueryError> {
+        let started = Instant::now();
+        loop {
+            if self.all(name, scope).await?.is_empty() {
+                return Ok(());
+            }
+            if started.elapsed() >= self.timeout {
+                return Err(QueryError::Timeout {
+                    what: format!("'{name}' to disappear"),
+                    waited: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// Finds `name` and clicks it, looking it up again if it went stale or was not yet
+    /// clickable (an animating dialog, a re-rendered row).
+    pub async fn click(&self, name: &str, scope: Option<&WebElement>) -> Result<(), QueryError> {
+        let started = Instant::now();
+        loop {
+            let found = self.find(name, scope).await?;
+            self.count(1);
+            match found.element.click().await {
+                Ok(()) => return Ok(()),
+                Err(e) if is_transient(&e) && started.elapsed() < self.timeout => {
+                    tracing::debug!(element = name, "click retried: {e}");
+                    tokio::time::sleep(POLL_INTERVAL).await;
+                }
+                Err(e) => return Err(Self::wd_error(format!("clicking '{name}'"))(e)),
+            }
+        }
+    }
+
+    /// Clicks an element already found, retrying only while it is not yet interactable.
+    pub async fn click_element(&self, element: &WebElement, what: &str) -> Result<(), QueryError> {
+        let started = Instant::now();
+        loop {
+            self.count(1);
+            match element.click().await {
+                Ok(()) => return Ok(()),
+                Err(e)
+                    if (e.is_element_not_interactable()
+                        || matches!(&e, CmdError::Standard(w) if w.error == fantoccini::error::ErrorStatus::ElementClickIntercepted))
+                        && started.elapsed() < self.timeout =>
+                {
+                    tokio::time::sleep(POLL_INTERVAL).await;
+                }
+                Err(e) => return Err(Self::wd_error(format!("clicking {what}"))(e)),
+            }
+        }
+    }
+
+    /// Finds `name`, clears it and types `text`, retrying a stale or not-yet-interactable field.
+    pub async fn fill(
+        &self,
+        name: &str,
+        scope: Option<&WebElement>,
+        text: &str,
+    ) -> Result<(), QueryError> {
+        let started = Instant::now();
+        loop {
+            let found = self.find(name, scope).await?;
+            self.count(2);
+            let result = match found.element.clear().await {
+                Ok(()) => found.element.send_keys(text).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) if is_transient(&e) && started.elapsed() < self.timeout => {
+                    tokio::time::sleep(POLL_INTERVAL).await;
+                }
+                // The error never carries the text typed: it may be a secret.
+                Err(e) => return Err(Self::wd_error(format!("typing into '{name}'"))(e)),
+            }
+        }
+    }
+
+    /// The visible text of an element (stale → error for the caller to retry its lookup).
+    pub async fn text(&self, element: &WebElement) -> Result<String, CmdError> {
+        self.count(1);
+        element.text().await
+    }
+
+    /// Polls `check` until it yields `Some`, or gives up after the default deadline.
+    pub async fn wait_until<T, F, Fut>(&self, what: &str, mut check: F) -> Result<T, QueryError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, QueryError>>,
+    {
+        let started = Instant::now();
+        loop {
+            if let Some(value) = check().await? {
+                return Ok(value);
+            }
+            if started.elapsed() >= self.timeout {
+                return Err(QueryError::Timeout {
+                    what: what.to_string(),
+                    waited: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// Navigates to `url`.
+    pub async fn goto(&self, url: &str) -> Result<(), QueryError> {
+        self.count(1);
+        self.client
+            .goto(url)
+            .await
+            .map_err(Self::wd_error(format!("opening {url}")))
+    }
+
+    /// The current URL.
+    pub async fn current_url(&self) -> Result<url::Url, QueryError> {
+        self.count(1);
+        self.client
+            .current_url()
+            .await
+            .map_err(Self::wd_error("reading the current URL"))
+    }
+
+    /// A PNG of the viewport.
+    pub async fn screenshot(&self) -> Result<Vec<u8>, QueryError> {
+        self.count(1);
+        self.client
+            .screenshot()
+            .await
+            .map_err(Self::wd_error("taking a screenshot"))
+    }
+
+    /// Runs a script in the page (used for localStorage, never for clicking).
+    pub async fn execute(
+        &self,
+        script: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Result<serde_json::Value, QueryError> {
+        self.count(1);
+        self.client
+            .execute(script, args)
+            .await
+            .map_err(Self::wd_error("running a page script"))
+    }
+}

@@ -1,0 +1,999 @@
+//! The member actions. Each one reads the member's state from the Team page, decides (already so →
+//! verified no-op), acts, and reads the state back: the outcome is verified or failed, never
+//! assumed. `--dry-run` goes as far as locating the final confirming button and cancels.
+
+use std::time::Instant;
+
+use fantoccini::elements::Element;
+use serde::Serialize;
+
+use super::team::{self, read_member};
+use super::{FlowError, MemberState, Role, Status};
+use crate::audit::Evidence;
+use crate::browser::query::{QueryError, Ui};
+
+/// Escape, as WebDriver key input.
+const ESCAPE: &str = "\u{E00C}";
+
+/// Most addresses the invite dialog gets at once (the Free plan's limit; harmless on paid plans).
+const INVITES_PER_SUBMISSION: usize = 5;
+
+/// The role `set-role` gives: the member's whole role set afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetRole {
+    /// Admin only.
+    Admin,
+    /// Team manager (with `manages`).
+    TeamManager,
+    /// Project manager (with `projects`).
+    ProjectManager,
+    /// No role.
+    Regular,
+}
+
+impl TargetRole {
+    /// The roles the Role column should show afterwards.
+    pub fn roles(self) -> Vec<Role> {
+        match self {
+            TargetRole::Admin => vec![Role::Admin],
+            TargetRole::TeamManager => vec![Role::TeamManager],
+            TargetRole::ProjectManager => vec![Role::ProjectManager],
+            TargetRole::Regular => vec![],
+        }
+    }
+}
+
+/// One requested change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// Invite an address.
+    Invite {
+        /// Email.
+        email: String,
+    },
+    /// Give exactly this role.
+    SetRole {
+        /// Email.
+        email: String,
+        /// Role.
+        role: TargetRole,
+        /// Team-manager scope: member emails or `group:NAME`.
+        manages: Vec<String>,
+        /// Project-manager scope: project names.
+        projects: Vec<String>,
+    },
+    /// Deactivate.
+    Deactivate {
+        /// Email.
+        email: String,
+    },
+    /// Reactivate.
+    Reactivate {
+        /// Email.
+        email: String,
+    },
+    /// Resend a pending invitation.
+    ResendInvite {
+        /// Email.
+        email: String,
+    },
+    /// Revoke a pending invitation.
+    RevokeInvite {
+        /// Email.
+        email: String,
+    },
+}
+
+impl Action {
+    /// The member's email.
+    pub fn email(&self) -> &str {
+        match self {
+            Action::Invite { email }
+            | Action::SetRole { email, .. }
+            | Action::Deactivate { email }
+            | Action::Reactivate { email }
+            | Action::ResendInvite { email }
+            | Action::RevokeInvite { email } => email,
+        }
+    }
+
+    /// The command name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Invite { .. } => "invite",
+            Action::SetRole { .. } => "set-role",
+            Action::Deactivate { .. } => "deactivate",
+            Action::Reactivate { .. } => "reactivate",
+            Action::ResendInvite { .. } => "resend-invite",
+            Action::RevokeInvite { .. } => "revoke-invite",
+        }
+    }
+}
+
+/// How an action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Done and read back from the UI.
+    Verified,
+    /// Already so, read from the UI; nothing was changed.
+    NoOp,
+    /// `--dry-run`: everything located, nothing changed.
+    DryRun,
+    /// Refused or not confirmed by the read-back.
+    Failed,
+}
+
+/// The result of one action, as printed and recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Command name.
+    pub action: &'static str,
+    /// Member email.
+    pub email: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// What happened, for people.
+    pub message: String,
+    /// State read before acting.
+    pub before: Option<MemberState>,
+    /// State read back after acting.
+    pub after: Option<MemberState>,
+    /// Screenshots taken.
+    pub screenshots: Vec<String>,
+    /// Wall time in milliseconds.
+    pub millis: u64,
+    /// WebDriver commands sent.
+    pub webdriver_commands: u64,
+}
+
+/// What the actions need besides the page.
+pub struct Context<'a> {
+    /// The page.
+    pub ui: &'a Ui,
+    /// Email of the signed-in account (never deactivated or demoted by the agent).
+    pub signed_in: &'a str,
+    /// Locate everything, change nothing.
+    pub dry_run: bool,
+    /// Where screenshots go.
+    pub evidence: &'a mut Evidence,
+}
+
+/// Builds a report for `action`.
+struct Run {
+    action: &'static str,
+    email: String,
+    started: Instant,
+    commands_at_start: u64,
+    before: Option<MemberState>,
+    screenshots: Vec<String>,
+}
+
+impl Run {
+    fn new(ctx: &Context<'_>, action: &'static str, email: &str) -> Self {
+        Run {
+            action,
+            email: email.to_string(),
+            started: Instant::now(),
+            commands_at_start: ctx.ui.commands(),
+            before: None,
+            screenshots: Vec::new(),
+        }
+    }
+
+    async fn shot(&mut self, ctx: &mut Context<'_>, phase: &str) {
+        if let Some(path) = ctx.evidence.capture(ctx.ui, self.action, phase).await {
+            self.screenshots.push(path);
+        }
+    }
+
+    fn finish(
+        self,
+        ctx: &Context<'_>,
+        outcome: Outcome,
+        message: impl Into<String>,
+        after: Option<MemberState>,
+    ) -> Report {
+        Report {
+            action: self.action,
+            email: self.email,
+            outcome,
+            message: message.into(),
+            before: self.before,
+            after,
+            screenshots: self.screenshots,
+            millis: self.started.elapsed().as_millis() as u64,
+            webdriver_commands: ctx.ui.commands() - self.commands_at_start,
+        }
+    }
+}
+
+/// Runs one action. `Err` is for what stops the whole run (UI mismatch, lost browser); business
+/// refusals come back as a `Failed` report.
+pub async fn run(ctx: &mut Context<'_>, action: &Action) -> Result<Report, FlowError> {
+    let mut run = Run::new(ctx, action.name(), action.email());
+    let result = match action {
+        Action::Invite { email } => invite(ctx, &mut run, email).await,
+        Action::SetRole {
+            email,
+            role,
+            manages,
+            projects,
+        } => set_role(ctx, &mut run, email, *role, manages, projects).await,
+        Action::Deactivate { email } => set_status(ctx, &mut run, email, Status::Inactive).await,
+        Action::Reactivate { email } => set_status(ctx, &mut run, email, Status::Active).await,
+        Action::ResendInvite { email } => resend(ctx, &mut run, email).await,
+        Action::RevokeInvite { email } => revoke(ctx, &mut run, email).await,
+    };
+    match result {
+        Ok((outcome, message, after)) => Ok(run.finish(ctx, outcome, message, after)),
+        Err(FlowError::Refused(message)) => Ok(run.finish(ctx, Outcome::Failed, message, None)),
+        Err(e) => {
+            run.shot(ctx, "failure").await;
+            Err(e)
+        }
+    }
+}
+
+type Done = (Outcome, String, Option<MemberState>);
+
+async fn require_member(ui: &Ui, email: &str) -> Result<(Element, MemberState), FlowError> {
+    read_member(ui, email)
+        .await?
+        .ok_or_else(|| FlowError::Refused(format!("no member with email {email} on the Team page")))
+}
+
+async fn invite(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Done, FlowError> {
+    if let Some((_, state)) = read_member(ctx.ui, email).await? {
+        let message = format!("already in the workspace ({state}); nothing sent");
+        run.before = Some(state.clone());
+        return Ok((Outcome::NoOp, message, Some(state)));
+    }
+    run.shot(ctx, "before").await;
+    let dialog = open_dialog(ctx.ui, "team.add_member", None).await?;
+    ctx.ui.fill("invite.emails", Some(&dialog), email).await?;
+    let send = ctx.ui.find("invite.send", Some(&dialog)).await?;
+    if ctx.dry_run {
+        cancel_dialog(ctx.ui, &dialog).await?;
+        return Ok((Outcome::DryRun, format!("would invite {email}"), None));
+    }
+    ctx.ui.click_element(&send.element, "'invite.send'").await?;
+    if let Some(error) = dialog_result(ctx.ui, &dialog).await? {
+        cancel_dialog(ctx.ui, &dialog).await?;
+        run.shot(ctx, "refused").await;
+        return Err(FlowError::Refused(format!(
+            "Clockify refused the invitation: {error}"
+        )));
+    }
+    let after = read_member(ctx.ui, email).await?.map(|(_, s)| s);
+    run.shot(ctx, "after").await;
+    match after {
+        Some(state) if state.status == Status::Pending || state.status == Status::Active => Ok((
+            Outcome::Verified,
+            format!("invited; the Team page lists {email} as {state}"),
+            Some(state),
+        )),
+        other => Ok((
+            Outcome::Failed,
+            format!("sent, but the Team page does not list {email} as invited"),
+            other,
+        )),
+    }
+}
+
+/// Invites several addresses: existing members are no-ops, the rest go in submissions of at most
+/// five, then each is read back.
+pub async fn invite_many(
+    ctx: &mut Context<'_>,
+    emails: &[String],
+) -> Result<Vec<Report>, FlowError> {
+    if emails.len() == 1 {
+        return Ok(vec![
+            run(
+                ctx,
+                &Action::Invite {
+                    email: emails[0].clone(),
+                },
+            )
+            .await?,
+        ]);
+    }
+    let mut reports = Vec::new();
+    let mut to_invite = Vec::new();
+    for email in emails {
+        let mut run = Run::new(ctx, "invite", email);
+        if let Some((_, state)) = read_member(ctx.ui, email).await? {
+            run.before = Some(state.clone());
+            let message = format!("already in the workspace ({state}); nothing sent");
+            reports.push(run.finish(ctx, Outcome::NoOp, message, Some(state)));
+        } else {
+            to_invite.push(email.clone());
+        }
+    }
+    for chunk in to_invite.chunks(INVITES_PER_SUBMISSION) {
+        let mut run = Run::new(ctx, "invite", &chunk.join(", "));
+        run.shot(ctx, "before").await;
+        let dialog = open_dialog(ctx.ui, "team.add_member", None).await?;
+        ctx.ui
+            .fill("invite.emails", Some(&dialog), &chunk.join(", "))
+            .await?;
+        let send = ctx.ui.find("invite.send", Some(&dialog)).await?;
+        if ctx.dry_run {
+            cancel_dialog(ctx.ui, &dialog).await?;
+            for email in chunk {
+                reports.push(Report {
+                    action: "invite",
+                    email: email.clone(),
+                    outcome: Outcome::DryRun,
+                    message: format!("would invite {email}"),
+                    before: None,
+                    after: None,
+                    screenshots: run.screenshots.clone(),
+                    millis: run.millis_so_far() / chunk.len() as u64,
+                    webdriver_commands: (ctx.ui.commands() - run.commands_at_start)
+                        / chunk.len() as u64,
+                });
+            }
+            continue;
+        }
+        ctx.ui.click_element(&send.element, "'invite.send'").await?;
+        if let Some(error) = dialog_result(ctx.ui, &dialog).await? {
+            cancel_dialog(ctx.ui, &dialog).await?;
+            run.shot(ctx, "refused").await;
+            let per_email = run.millis_so_far() / chunk.len() as u64;
+            for email in chunk {
+                reports.push(Report {
+                    action: "invite",
+                    email: email.clone(),
+                    outcome: Outcome::Failed,
+                    message: format!("Clockify refused the invitation: {error}"),
+                    before: None,
+                    after: None,
+                    screenshots: run.screenshots.clone(),
+                    millis: per_email,
+                    webdriver_commands: 0,
+                });
+            }
+            continue;
+        }
+        let sent_at = Instant::now();
+        for email in chunk {
+            let after = read_member(ctx.ui, email).await?.map(|(_, s)| s);
+            let (outcome, message) = match &after {
+                Some(state) if state.status != Status::Inactive => (
+                    Outcome::Verified,
+                    format!("invited; the Team page lists {email} as {state}"),
+                ),
+                _ => (
+                    Outcome::Failed,
+                    format!("sent, but the Team page does not list {email} as invited"),
+                ),
+            };
+            run.shot(ctx, "after").await;
+            reports.push(Report {
+                action: "invite",
+                email: email.clone(),
+                outcome,
+                message,
+                before: None,
+                after,
+                screenshots: run.screenshots.clone(),
+                millis: run.millis_so_far() / chunk.len() as u64,
+                webdriver_commands: (ctx.ui.commands() - run.commands_at_start)
+                    / chunk.len() as u64,
+            });
+        }
+        tracing::debug!(
+            "read back {} invitations in {:?}",
+            chunk.len(),
+            sent_at.elapsed()
+        );
+    }
+    Ok(reports)
+}
+
+impl Run {
+    fn millis_so_far(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+}
+
+async fn set_status(
+    ctx: &mut Context<'_>,
+    run: &mut Run,
+    email: &str,
+    wanted: Status,
+) -> Result<Done, FlowError> {
+    let (row, state) = require_member(ctx.ui, email).await?;
+    run.before = Some(state.clone());
+    if state.status == Status::Pending {
+        return Err(FlowError::Refused(format!(
+            "{email} has not joined yet; use resend-invite or revoke-invite"
+        )));
+    }
+    if state.status == wanted {
+        return Ok((Outcome::NoOp, format!("already {wanted}"), Some(state)));
+    }
+    if wanted == Status::Inactive {
+        if state.roles.contains(&Role::Owner) {
+            return Err(FlowError::Refused(format!(
+                "{email} is the workspace owner; the agent never deactivates the owner"
+            )));
+        }
+        if email.eq_ignore_ascii_case(ctx.signed_in) {
+            return Err(FlowError::Refused(format!(
+                "{email} is the signed-in account; the agent never deactivates itself"
+            )));
+        }
+    }
+    run.shot(ctx, "before").await;
+    let (item, label) = if wanted == Status::Inactive {
+        ("menu.deactivate", "Deactivate")
+    } else {
+        ("menu.activate", "Activate")
+    };
+    let Some(menu_item) = open_row_menu_item(ctx.ui, &row, item).await? else {
+        return Err(FlowError::Refused(format!(
+            "the Team page offers no \"{label}\" for {email} (admins cannot deactivate other admins)"
+        )));
+    };
+    if wanted == Status::Inactive {
+        ctx.ui
+            .click_element(&menu_item, "'menu.deactivate'")
+            .await?;
+        let dialog = ctx.ui.find("dialog.open", None).await?.element;
+        let confirm = ctx.ui.find("confirm.confirm_button", Some(&dialog)).await?;
+        // The destructive click happens only if the row still shows the same member.
+        let shown = team::row_email(ctx.ui, &row).await?;
+        if !shown.eq_ignore_ascii_case(email) {
+            cancel_dialog(ctx.ui, &dialog).await?;
+            return Err(FlowError::Refused(format!(
+                "the row changed to {shown} before confirming; nothing was done"
+            )));
+        }
+        if ctx.dry_run {
+            cancel_dialog(ctx.ui, &dialog).await?;
+            return Ok((Outcome::DryRun, format!("would deactivate {email}"), None));
+        }
+        ctx.ui
+            .click_element(&confirm.element, "'confirm.confirm_button'")
+            .await?;
+        wait_dialog_closed(ctx.ui, &dialog).await?;
+    } else {
+        if ctx.dry_run {
+            close_menu(ctx.ui, &row).await?;
+            return Ok((Outcome::DryRun, format!("would reactivate {email}"), None));
+        }
+        ctx.ui.click_element(&menu_item, "'menu.activate'").await?;
+    }
+    read_back(
+        ctx,
+        run,
+        email,
+        |s| s.status == wanted,
+        &format!("now {wanted}"),
+    )
+    .await
+}
+
+/// Reads the member again and decides verified or failed.
+async fn read_back(
+    ctx: &mut Context<'_>,
+    run: &mut Run,
+    email: &str,
+    holds: impl Fn(&MemberState) -> bool,
+    what: &str,
+) -> Result<Done, FlowError> {
+    // The list refreshes after a change; the read-back polls until it shows the new state or
+    // the deadline passes (a toast alone never decides).
+    let ui = ctx.ui;
+    let after = ui
+        .wait_until(&format!("{email} to be {what}"), || async {
+            match read_member(ui, email).await {
+                Ok(Some((_, state))) if holds(&state) => Ok(Some(Some(state))),
+                Ok(_) => {
+                    if let Some(toast) = ui.optional("shell.toast_error", None).await? {
+                        let text = ui.text(&toast).await.unwrap_or_default();
+                        return Err(QueryError::Timeout {
+                            what: format!("confirmation; the page said: {}", text.trim()),
+                            waited: ui.timeout(),
+                        });
+                    }
+                    Ok(None)
+                }
+                Err(FlowError::Ui(e)) => Err(e),
+                Err(other) => Err(QueryError::Timeout {
+                    what: other.to_string(),
+                    waited: ui.timeout(),
+                }),
+            }
+        })
+        .await;
+    run.shot(ctx, "after").await;
+    match after {
+        Ok(state) => Ok((Outcome::Verified, format!("{what} (read back)"), state)),
+        Err(QueryError::Timeout { what: why, .. }) => {
+            let state = read_member(ui, email).await?.map(|(_, s)| s);
+            Ok((
+                Outcome::Failed,
+                format!(
+                    "not confirmed by the Team page ({why}); it shows {}",
+                    describe(&state)
+                ),
+                state,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn describe(state: &Option<MemberState>) -> String {
+    state
+        .as_ref()
+        .map_or_else(|| "no such member".to_string(), |s| s.to_string())
+}
+
+async fn resend(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Done, FlowError> {
+    let (row, state) = require_member(ctx.ui, email).await?;
+    run.before = Some(state.clone());
+    if state.status != Status::Pending {
+        return Err(FlowError::Refused(format!(
+            "{email} has already joined ({state}); there is no invitation to resend"
+        )));
+    }
+    run.shot(ctx, "before").await;
+    let Some(item) = open_row_menu_item(ctx.ui, &row, "menu.resend_invite").await? else {
+        return Err(FlowError::Refused(format!(
+            "the Team page offers no way to resend the invitation of {email}"
+        )));
+    };
+    if ctx.dry_run {
+        close_menu(ctx.ui, &row).await?;
+        return Ok((
+            Outcome::DryRun,
+            format!("would resend the invitation to {email}"),
+            None,
+        ));
+    }
+    let toasts_before = ctx.ui.all("shell.toast_success", None).await?.len();
+    ctx.ui.click_element(&item, "'menu.resend_invite'").await?;
+    // A resent mail leaves no trace in the member's state; the UI's confirmation is the toast.
+    let ui = ctx.ui;
+    let confirmed = ui
+        .wait_until("the confirmation of the resent invitation", || async {
+            if let Some(toast) = ui.optional("shell.toast_error", None).await? {
+                let text = ui.text(&toast).await.unwrap_or_default();
+                return Ok(Some(Err(text.trim().to_string())));
+            }
+            if ui.all("shell.toast_success", None).await?.len() > toasts_before {
+                return Ok(Some(Ok(())));
+            }
+            Ok(None)
+        })
+        .await;
+    let after = read_member(ui, email).await?.map(|(_, s)| s);
+    run.shot(ctx, "after").await;
+    match confirmed {
+        Ok(Ok(())) if after.as_ref().is_some_and(|s| s.status == Status::Pending) => Ok((
+            Outcome::Verified,
+            "invitation resent (confirmed by the page; still not joined)".into(),
+            after,
+        )),
+        Ok(Err(text)) => Ok((Outcome::Failed, format!("the page said: {text}"), after)),
+        _ => Ok((
+            Outcome::Failed,
+            "the page did not confirm the resent invitation".into(),
+            after,
+        )),
+    }
+}
+
+async fn revoke(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Done, FlowError> {
+    let Some((row, state)) = read_member(ctx.ui, email).await? else {
+        return Ok((
+            Outcome::NoOp,
+            format!("no pending invitation for {email} (not listed)"),
+            None,
+        ));
+    };
+    run.before = Some(state.clone());
+    if state.status != Status::Pending {
+        return Err(FlowError::Refused(format!(
+            "{email} has already joined ({state}); deactivate instead of revoking"
+        )));
+    }
+    run.shot(ctx, "before").await;
+    let Some(item) = open_row_menu_item(ctx.ui, &row, "menu.revoke_invite").await? else {
+        return Err(FlowError::Refused(
+            "this Clockify UI has no \"Revoke invite\" on the Team page (older UIs revoke in the CAKE.com account)".into(),
+        ));
+    };
+    ctx.ui.click_element(&item, "'menu.revoke_invite'").await?;
+    let dialog = ctx.ui.find("dialog.open", None).await?.element;
+    let confirm = ctx.ui.find("confirm.confirm_button", Some(&dialog)).await?;
+    let shown = team::row_email(ctx.ui, &row).await?;
+    if !shown.eq_ignore_ascii_case(email) {
+        cancel_dialog(ctx.ui, &dialog).await?;
+        return Err(FlowError::Refused(format!(
+            "the row changed to {shown} before confirming; nothing was done"
+        )));
+    }
+    if ctx.dry_run {
+        cancel_dialog(ctx.ui, &dialog).await?;
+        return Ok((
+            Outcome::DryRun,
+            format!("would revoke the invitation of {email}"),
+            None,
+        ));
+    }
+    ctx.ui
+        .click_element(&confirm.element, "'confirm.confirm_button'")
+        .await?;
+    wait_dialog_closed(ctx.ui, &dialog).await?;
+    let ui = ctx.ui;
+    let gone = ui
+        .wait_until(&format!("{email} to leave the list"), || async {
+            match read_member(ui, email).await {
+                Ok(None) => Ok(Some(())),
+                Ok(Some(_)) => Ok(None),
+                Err(FlowError::Ui(e)) => Err(e),
+                Err(other) => Err(QueryError::Timeout {
+                    what: other.to_string(),
+                    waited: ui.timeout(),
+                }),
+            }
+        })
+        .await;
+    run.shot(ctx, "after").await;
+    match gone {
+        Ok(()) => Ok((
+            Outcome::Verified,
+            "invitation revoked; no longer listed".into(),
+            None,
+        )),
+        Err(QueryError::Timeout { .. }) => {
+            let after = read_member(ui, email).await?.map(|(_, s)| s);
+            Ok((Outcome::Failed, "still listed after revoking".into(), after))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn set_role(
+    ctx: &mut Context<'_>,
+    run: &mut Run,
+    email: &str,
+    role: TargetRole,
+    manages: &[String],
+    projects: &[String],
+) -> Result<Done, FlowError> {
+    let (row, state) = require_member(ctx.ui, email).await?;
+    run.before = Some(state.clone());
+    if state.roles.contains(&Role::Owner) {
+        return Err(FlowError::Refused(format!(
+            "{email} is the workspace owner; the owner's role is not changed by the agent"
+        )));
+    }
+    let wanted = role.roles();
+    if email.eq_ignore_ascii_case(ctx.signed_in)
+        && state.roles.contains(&Role::Admin)
+        && !wanted.contains(&Role::Admin)
+    {
+        return Err(FlowError::Refused(format!(
+            "{email} is the signed-in account; the agent never demotes itself"
+        )));
+    }
+    let scope: Vec<String> = match role {
+        TargetRole::TeamManager => manages.to_vec(),
+        TargetRole::ProjectManager => projects.to_vec(),
+        _ => Vec::new(),
+    };
+    if state.roles == wanted && scope.is_empty() {
+        return Ok((Outcome::NoOp, format!("already {state}"), Some(state)));
+    }
+    run.shot(ctx, "before").await;
+    let dialog = open_role_dialog(ctx.ui, &row).await?;
+    let mut changed = false;
+    for (element, want) in [
+        ("role.admin", wanted.contains(&Role::Admin)),
+        ("role.team_manager", wanted.contains(&Role::TeamManager)),
+        (
+            "role.project_manager",
+            wanted.contains(&Role::ProjectManager),
+        ),
+    ] {
+        let checkbox = ctx.ui.find(element, Some(&dialog)).await?.element;
+        if is_selected(ctx.ui, &checkbox).await? != want {
+            ctx.ui.count(1);
+            let enabled = checkbox
+                .is_enabled()
+                .await
+                .map_err(wd("reading a checkbox"))?;
+            if !enabled {
+                cancel_dialog(ctx.ui, &dialog).await?;
+                return Err(FlowError::Refused(format!(
+                    "the role dialog does not let this account change {element} for {email} \
+                     (only the workspace owner can remove the admin role)"
+                )));
+            }
+            ctx.ui.click_element(&checkbox, element).await?;
+            changed = true;
+        }
+    }
+    for entry in &scope {
+        if select_scope(ctx.ui, &dialog, role, entry).await? {
+            changed = true;
+        }
+    }
+    let save = ctx.ui.find("role.save", Some(&dialog)).await?;
+    if !changed {
+        cancel_dialog(ctx.ui, &dialog).await?;
+        let state = read_member(ctx.ui, email).await?.map(|(_, s)| s);
+        return Ok((Outcome::NoOp, "already so, scope included".into(), state));
+    }
+    if ctx.dry_run {
+        cancel_dialog(ctx.ui, &dialog).await?;
+        return Ok((
+            Outcome::DryRun,
+            format!("would make {email} {}", role_name(role)),
+            None,
+        ));
+    }
+    ctx.ui.click_element(&save.element, "'role.save'").await?;
+    if let Some(error) = dialog_result(ctx.ui, &dialog).await? {
+        cancel_dialog(ctx.ui, &dialog).await?;
+        run.shot(ctx, "refused").await;
+        return Err(FlowError::Refused(format!(
+            "Clockify refused the role change: {error}"
+        )));
+    }
+    let done = read_back(ctx, run, email, |s| s.roles == wanted, &role_name(role)).await?;
+    if done.0 != Outcome::Verified || scope.is_empty() {
+        return Ok(done);
+    }
+    // The Role column does not show a manager's scope: open the dialog again to read it back.
+    let (row, _) = require_member(ctx.ui, email).await?;
+    let dialog = open_role_dialog(ctx.ui, &row).await?;
+    let mut missing = Vec::new();
+    for entry in &scope {
+        if !scope_is_selected(ctx.ui, &dialog, role, entry).await? {
+            missing.push(entry.clone());
+        }
+    }
+    cancel_dialog(ctx.ui, &dialog).await?;
+    if missing.is_empty() {
+        Ok((
+            Outcome::Verified,
+            format!(
+                "{} with scope {} (read back)",
+                role_name(role),
+                scope.join(", ")
+            ),
+            done.2,
+        ))
+    } else {
+        Ok((
+            Outcome::Failed,
+            format!("role set, but the scope lacks {}", missing.join(", ")),
+            done.2,
+        ))
+    }
+}
+
+fn role_name(role: TargetRole) -> String {
+    match role {
+        TargetRole::Admin => "admin".into(),
+        TargetRole::TeamManager => "team manager".into(),
+        TargetRole::ProjectManager => "project manager".into(),
+        TargetRole::Regular => "regular (no role)".into(),
+    }
+}
+
+fn wd(doing: &str) -> impl FnOnce(fantoccini::error::CmdError) -> QueryError {
+    let doing = doing.to_string();
+    move |source| QueryError::WebDriver { doing, source }
+}
+
+async fn is_selected(ui: &Ui, element: &Element) -> Result<bool, FlowError> {
+    ui.count(1);
+    Ok(element
+        .is_selected()
+        .await
+        .map_err(wd("reading a checkbox"))?)
+}
+
+/// The text a scope entry is found by: the email, the group name, or the project name.
+fn scope_needle(entry: &str) -> String {
+    entry
+        .strip_prefix("group:")
+        .unwrap_or(entry)
+        .trim()
+        .to_lowercase()
+}
+
+/// Finds the scope option for `entry` (searching first for team-manager scopes).
+async fn scope_option(
+    ui: &Ui,
+    dialog: &Element,
+    role: TargetRole,
+    entry: &str,
+) -> Result<Element, FlowError> {
+    let needle = scope_needle(entry);
+    if role == TargetRole::TeamManager {
+        ui.fill("role.scope_search", Some(dialog), &needle).await?;
+    }
+    let found = ui
+        .wait_until(&format!("the scope option '{entry}'"), || async {
+            for option in ui.all("role.scope_options", Some(dialog)).await? {
+                let text = ui.text(&option).await.unwrap_or_default().to_lowercase();
+                let matches = if needle.contains('@') {
+                    text.contains(&format!("({needle})"))
+                } else {
+                    text.trim() == needle
+                };
+                if matches {
+                    return Ok(Some(option));
+                }
+            }
+            Ok(None)
+        })
+        .await;
+    match found {
+        Ok(option) => Ok(option),
+        Err(QueryError::Timeout { .. }) => {
+            cancel_dialog(ui, dialog).await?;
+            Err(FlowError::Refused(format!(
+                "the role dialog offers no '{entry}' to choose"
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn option_checkbox(ui: &Ui, option: &Element) -> Result<Element, FlowError> {
+    ui.count(1);
+    Ok(option
+        .find(fantoccini::Locator::Css("input[type='checkbox']"))
+        .await
+        .map_err(wd("finding a scope checkbox"))?)
+}
+
+/// Ticks the scope option for `entry`; `true` when it was not ticked before.
+async fn select_scope(
+    ui: &Ui,
+    dialog: &Element,
+    role: TargetRole,
+    entry: &str,
+) -> Result<bool, FlowError> {
+    let option = scope_option(ui, dialog, role, entry).await?;
+    let checkbox = option_checkbox(ui, &option).await?;
+    if is_selected(ui, &checkbox).await? {
+        return Ok(false);
+    }
+    ui.click_element(&option, &format!("scope option '{entry}'"))
+        .await?;
+    Ok(true)
+}
+
+async fn scope_is_selected(
+    ui: &Ui,
+    dialog: &Element,
+    role: TargetRole,
+    entry: &str,
+) -> Result<bool, FlowError> {
+    let option = scope_option(ui, dialog, role, entry).await?;
+    let checkbox = option_checkbox(ui, &option).await?;
+    is_selected(ui, &checkbox).await
+}
+
+/// Opens the role dialog from a row: a role label if there is one, else "+ Role".
+async fn open_role_dialog(ui: &Ui, row: &Element) -> Result<Element, FlowError> {
+    let labels = ui.all("team.row_role_labels", Some(row)).await?;
+    let trigger = match labels.into_iter().next() {
+        Some(label) => label,
+        None => ui.find("team.row_add_role", Some(row)).await?.element,
+    };
+    ui.click_element(&trigger, "the row's role control").await?;
+    let dialog = ui.find("dialog.open", None).await?.element;
+    // The dialog loads its groups and projects before showing the checkboxes.
+    ui.find("role.admin", Some(&dialog)).await?;
+    Ok(dialog)
+}
+
+/// Clicks `opener` (a catalog element) and returns the dialog it opens.
+async fn open_dialog(ui: &Ui, opener: &str, scope: Option<&Element>) -> Result<Element, FlowError> {
+    ui.click(opener, scope).await?;
+    let dialog = ui.find("dialog.open", None).await?.element;
+    Ok(dialog)
+}
+
+/// Waits for a submitted dialog to close (`None`) or to show an error (`Some(text)`).
+async fn dialog_result(ui: &Ui, dialog: &Element) -> Result<Option<String>, FlowError> {
+    let outcome = ui
+        .wait_until("the dialog to close or show an error", || async {
+            ui.count(1);
+            match dialog.is_displayed().await {
+                Err(e) if e.is_stale_element_reference() => return Ok(Some(None)),
+                Ok(false) => return Ok(Some(None)),
+                Ok(true) => {}
+                Err(source) => {
+                    return Err(QueryError::WebDriver {
+                        doing: "watching a dialog".into(),
+                        source,
+                    })
+                }
+            }
+            for error in ui
+                .all("dialog.error", Some(dialog))
+                .await
+                .unwrap_or_default()
+            {
+                let text = ui.text(&error).await.unwrap_or_default();
+                if !text.trim().is_empty() {
+                    return Ok(Some(Some(text.trim().to_string())));
+                }
+            }
+            Ok(None)
+        })
+        .await?;
+    Ok(outcome)
+}
+
+async fn wait_dialog_closed(ui: &Ui, dialog: &Element) -> Result<(), FlowError> {
+    match dialog_result(ui, dialog).await? {
+        None => Ok(()),
+        Some(error) => {
+            cancel_dialog(ui, dialog).await?;
+            Err(FlowError::Refused(format!("Clockify refused: {error}")))
+        }
+    }
+}
+
+async fn cancel_dialog(ui: &Ui, dialog: &Element) -> Result<(), FlowError> {
+    match ui.find("dialog.cancel", Some(dialog)).await {
+        Ok(cancel) => ui.click_element(&cancel.element, "'dialog.cancel'").await?,
+        Err(QueryError::WebDriver { source, .. }) if source.is_stale_element_reference() => {
+            return Ok(())
+        }
+        Err(e) => return Err(e.into()),
+    }
+    ui.wait_until("the dialog to close", || async {
+        ui.count(1);
+        match dialog.is_displayed().await {
+            Err(e) if e.is_stale_element_reference() => Ok(Some(())),
+            Ok(false) => Ok(Some(())),
+            _ => Ok(None),
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+/// Opens the row's three-dots menu and returns `item` if the menu offers it (it opens
+/// synchronously, so absence after it opened means "not offered").
+async fn open_row_menu_item(
+    ui: &Ui,
+    row: &Element,
+    item: &str,
+) -> Result<Option<Element>, FlowError> {
+    ui.click("team.row_menu_button", Some(row)).await?;
+    let menu = ui.find("menu.open", None).await?.element;
+    let found = ui.optional(item, Some(&menu)).await?;
+    if found.is_none() {
+        close_menu(ui, row).await?;
+    }
+    Ok(found)
+}
+
+async fn close_menu(ui: &Ui, row: &Element) -> Result<(), FlowError> {
+    let button = ui.find("team.row_menu_button", Some(row)).await?.element;
+    ui.count(1);
+    button
+        .send_keys(ESCAPE)
+        .await
+        .map_err(wd("closing a menu"))?;
+    ui.gone("menu.open", None).await?;
+    Ok(())
+}
