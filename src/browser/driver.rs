@@ -194,9 +194,9 @@ pub enum DriverError {
         browser: String,
         /// The WebDriver URL.
         url: String,
-        /// What fantoccini reported.
+        /// What fantoccini reported (boxed: it is large).
         #[source]
-        source: fantoccini::error::NewSessionError,
+        source: Box<fantoccini::error::NewSessionError>,
     },
 }
 
@@ -272,6 +272,19 @@ fn free_port(kind: BrowserKind) -> Result<u16, DriverError> {
         .map_err(|source| DriverError::NoFreePort { kind, source })
 }
 
+/// Creates the private temp folder of one driver process.
+fn scratch_dir(kind: BrowserKind, port: u16) -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "clockify-ui-agent-{}-{}-{port}",
+        kind.driver_binary(),
+        std::process::id()
+    ));
+    // A folder left by a killed process with the same pid and port is stale.
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
 /// The last lines a driver printed, shared with the tasks that drain its pipes.
 #[derive(Debug, Clone, Default)]
 struct OutputTail(Arc<Mutex<VecDeque<String>>>);
@@ -311,7 +324,11 @@ impl OutputTail {
 /// The driver runs in its own process group, so the browser it starts belongs to that group too.
 /// [`DriverProcess::stop`] ends it politely; dropping it without `stop` (a panic, an early return)
 /// kills the whole group with `SIGKILL`. End the WebDriver session first
-/// (`fantoccini::Client::close`) so the driver can remove the browser's temporary profile.
+/// (`fantoccini::Client::close`) so the browser shuts down cleanly.
+///
+/// The driver's `TMPDIR` is a folder of its own, where geckodriver and chromedriver create the
+/// browser's temporary profile; it is removed on `stop` and on drop, so a killed browser leaves
+/// no profile behind.
 #[derive(Debug)]
 pub struct DriverProcess {
     kind: BrowserKind,
@@ -320,6 +337,7 @@ pub struct DriverProcess {
     pid: u32,
     child: Option<Child>,
     output: OutputTail,
+    scratch: PathBuf,
 }
 
 impl DriverProcess {
@@ -353,9 +371,16 @@ impl DriverProcess {
     }
 
     fn start(kind: BrowserKind, path: &Path, port: u16) -> Result<Self, DriverError> {
+        let scratch = scratch_dir(kind, port).map_err(|source| DriverError::Spawn {
+            kind,
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mut command = Command::new(path);
         command
             .args(kind.driver_args(port))
+            // Browser profiles land here (both drivers use the system temp folder).
+            .env("TMPDIR", &scratch)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -364,15 +389,17 @@ impl DriverProcess {
             .process_group(0)
             // Belt and braces for the driver itself; Drop kills the whole group.
             .kill_on_drop(true);
-        let mut child = command.spawn().map_err(|source| DriverError::Spawn {
-            kind,
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let pid = child.id().ok_or_else(|| DriverError::Spawn {
-            kind,
-            path: path.to_path_buf(),
-            source: std::io::Error::other("the driver exited at once"),
+        let spawned = command.spawn().and_then(|child| match child.id() {
+            Some(pid) => Ok((child, pid)),
+            None => Err(std::io::Error::other("the driver exited at once")),
+        });
+        let (mut child, pid) = spawned.map_err(|source| {
+            let _ = std::fs::remove_dir_all(&scratch);
+            DriverError::Spawn {
+                kind,
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         let output = OutputTail::default();
         if let Some(out) = child.stdout.take() {
@@ -389,6 +416,7 @@ impl DriverProcess {
             pid,
             child: Some(child),
             output,
+            scratch,
         })
     }
 
@@ -488,6 +516,15 @@ impl DriverProcess {
         // reaches the driver's own leftovers.
         let _ = killpg(group, Signal::SIGKILL);
         let _ = child.wait().await;
+        self.remove_scratch();
+    }
+
+    fn remove_scratch(&self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.scratch) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("cannot remove {}: {e}", self.scratch.display());
+            }
+        }
     }
 
     fn group(&self) -> Pid {
@@ -509,6 +546,7 @@ impl Drop for DriverProcess {
             // the driver in the background.
             drop(child);
         }
+        self.remove_scratch();
     }
 }
 
@@ -550,12 +588,25 @@ const FIREFOX_PREFS: &[(&str, Pref)] = &[
     ("app.normandy.api_url", Pref::Str("")),
     ("app.shield.optoutstudies.enabled", Pref::Bool(false)),
     ("browser.ping-centre.telemetry", Pref::Bool(false)),
+    (
+        "messaging-system.rsexperimentloader.enabled",
+        Pref::Bool(false),
+    ),
+    ("identity.fxaccounts.enabled", Pref::Bool(false)),
     ("browser.discovery.enabled", Pref::Bool(false)),
     // Remote settings (blocklists, certificate lists...): a dummy server, as Firefox's own
     // test harness does.
     (
         "services.settings.server",
         Pref::Str("data:,#remote-settings-dummy/v1"),
+    ),
+    (
+        "security.remote_settings.crlite_filters.enabled",
+        Pref::Bool(false),
+    ),
+    (
+        "security.remote_settings.intermediates.enabled",
+        Pref::Bool(false),
     ),
     // Captive portal and connectivity probes.
     ("network.captive-portal-service.enabled", Pref::Bool(false)),
@@ -599,6 +650,8 @@ const FIREFOX_PREFS: &[(&str, Pref)] = &[
     ("browser.startup.page", Pref::Int(0)),
     ("browser.startup.homepage", Pref::Str("about:blank")),
     ("browser.newtabpage.enabled", Pref::Bool(false)),
+    ("browser.aboutwelcome.enabled", Pref::Bool(false)),
+    ("browser.topsites.contile.enabled", Pref::Bool(false)),
     (
         "browser.newtabpage.activity-stream.feeds.telemetry",
         Pref::Bool(false),
@@ -714,7 +767,7 @@ pub async fn connect(
         .map_err(|source| DriverError::Session {
             browser,
             url: webdriver_url.to_string(),
-            source,
+            source: Box::new(source),
         })
 }
 

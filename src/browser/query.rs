@@ -69,6 +69,20 @@ pub enum QueryError {
 }
 
 impl QueryError {
+    /// Whether the browser session itself is gone (driver or browser died, connection lost), as
+    /// opposed to the page not behaving as the catalog expects.
+    pub fn is_session_lost(&self) -> bool {
+        let QueryError::WebDriver { source, .. } = self else {
+            return false;
+        };
+        matches!(
+            source,
+            CmdError::Lost(_) | CmdError::Failed(_) | CmdError::FailedC(_) | CmdError::NotJson(_)
+        ) || source.is_invalid_session_id()
+            || source.is_no_such_window()
+            || source.is_session_not_created()
+    }
+
     /// Whether the UI did not match the catalog (exit code 5), as opposed to a WebDriver failure.
     pub fn is_ui_mismatch(&self) -> bool {
         matches!(
@@ -84,9 +98,29 @@ impl QueryError {
 fn is_transient(e: &CmdError) -> bool {
     e.is_stale_element_reference()
         || e.is_element_not_interactable()
+        || e.is_invalid_element_state()
         || e.is_no_such_element()
         || matches!(e, CmdError::Standard(w) if w.error == fantoccini::error::ErrorStatus::ElementClickIntercepted)
 }
+
+/// Reads texts inside each scope element with the catalog's candidates, in order (see
+/// [`Ui::texts_in`]). `innerText` is the rendered text, as WebDriver's "get element text".
+const TEXTS_IN_SCRIPT: &str = r#"
+const [scopes, candidates] = arguments;
+return scopes.map((scope) => {
+  for (const c of candidates) {
+    let nodes = [];
+    if (c.xpath) {
+      const r = document.evaluate(c.query, scope, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+      for (let i = 0; i < r.snapshotLength; i++) nodes.push(r.snapshotItem(i));
+    } else {
+      nodes = Array.from(scope.querySelectorAll(c.query));
+    }
+    if (nodes.length) return nodes.map((n) => (n.innerText || n.textContent || '').trim());
+  }
+  return null;
+});
+"#;
 
 /// A browser session with the catalog: every lookup and action of the flows goes through here.
 #[derive(Clone)]
@@ -191,9 +225,10 @@ impl Ui {
             if matches.is_empty() {
                 continue;
             }
-            // One match is taken as is (checking visibility costs a command per element); with
-            // several, only the visible ones count (closing dialogs and hidden templates linger).
-            if matches.len() == 1 && !spec.multiple {
+            // One match is taken as is (checking visibility costs a command per element), and so
+            // are the matches of a `multiple` element (rows); where one is required and several
+            // match, only the visible ones count (closing dialogs and hidden templates linger).
+            if matches.len() == 1 || spec.multiple {
                 return Ok(Some((index, matches)));
             }
             let mut visible = Vec::with_capacity(matches.len());
@@ -372,6 +407,44 @@ impl Ui {
                 Err(e) => return Err(Self::wd_error(format!("typing into '{name}'"))(e)),
             }
         }
+    }
+
+    /// For each of `scopes` (e.g. table rows), the texts of the matches of catalog element
+    /// `name` inside it, by the first candidate that matches there; `None` where none does.
+    /// One WebDriver command for all scopes, where reading cell by cell costs two per cell.
+    pub async fn texts_in(
+        &self,
+        scopes: &[WebElement],
+        name: &str,
+    ) -> Result<Vec<Option<Vec<String>>>, QueryError> {
+        if scopes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let spec = self.element(name)?;
+        let candidates: Vec<serde_json::Value> = spec
+            .candidates
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "xpath": c.using == Using::XPath,
+                    "query": c.query,
+                })
+            })
+            .collect();
+        let elements = serde_json::to_value(scopes).map_err(|e| QueryError::Timeout {
+            what: format!("encoding element references: {e}"),
+            waited: Duration::ZERO,
+        })?;
+        let value = self
+            .execute(
+                TEXTS_IN_SCRIPT,
+                vec![elements, serde_json::Value::Array(candidates)],
+            )
+            .await?;
+        serde_json::from_value(value).map_err(|e| QueryError::Timeout {
+            what: format!("reading '{name}' texts: {e}"),
+            waited: Duration::ZERO,
+        })
     }
 
     /// The visible text of an element (stale → error for the caller to retry its lookup).

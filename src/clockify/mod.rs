@@ -181,7 +181,7 @@ impl FlowError {
         match self {
             FlowError::Refused(_) => crate::exit::ACTION_FAILED,
             FlowError::SignIn(_) => crate::exit::SIGN_IN,
-            FlowError::Ui(QueryError::WebDriver { .. }) => crate::exit::BROWSER_UNAVAILABLE,
+            FlowError::Ui(e) if e.is_session_lost() => crate::exit::BROWSER_UNAVAILABLE,
             FlowError::Ui(_) => crate::exit::UI_MISMATCH,
             FlowError::Setup(_) => crate::exit::USAGE,
         }

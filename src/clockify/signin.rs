@@ -84,6 +84,8 @@ struct SavedCookie {
     path: Option<String>,
     secure: bool,
     http_only: bool,
+    #[serde(default)]
+    same_site: Option<String>,
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
@@ -334,6 +336,11 @@ async fn restore_session(ui: &Ui, base: &Url, path: &Path) -> Result<Option<Stri
         c.set_path(cookie.path.clone().unwrap_or_else(|| "/".into()));
         c.set_secure(cookie.secure);
         c.set_http_only(cookie.http_only);
+        c.set_same_site(match cookie.same_site.as_deref() {
+            Some(s) if s.eq_ignore_ascii_case("strict") => cookie::SameSite::Strict,
+            Some(s) if s.eq_ignore_ascii_case("none") => cookie::SameSite::None,
+            _ => cookie::SameSite::Lax,
+        });
         ui.count(1);
         ui.client().add_cookie(c).await.map_err(|source| {
             crate::browser::query::QueryError::WebDriver {
@@ -413,6 +420,7 @@ async fn save_session(ui: &Ui, base: &Url, path: &Path, email: &str) -> Result<(
                 path: c.path().map(str::to_string),
                 secure: c.secure().unwrap_or(false),
                 http_only: c.http_only().unwrap_or(false),
+                same_site: c.same_site().map(|s| s.to_string()),
             })
             .collect(),
         token,

@@ -72,8 +72,9 @@ async fn wait_for_rerender(ui: &Ui, marker: Option<Element>) -> Result<(), FlowE
     Ok(())
 }
 
-/// Searches the list for `email` and returns its row, or `None` when the UI lists no such member.
-pub async fn find_row(ui: &Ui, email: &str) -> Result<Option<Element>, FlowError> {
+/// Searches the list for `email`; returns its row and what the row shows, or `None` when the
+/// UI lists no such member.
+async fn search_row(ui: &Ui, email: &str) -> Result<Option<(Element, MemberState)>, FlowError> {
     let wanted = email.trim().to_lowercase();
     let marker = generation_marker(ui).await?;
     // Enter applies the search at once instead of after the typing debounce.
@@ -81,70 +82,73 @@ pub async fn find_row(ui: &Ui, email: &str) -> Result<Option<Element>, FlowError
         .await?;
     wait_for_rerender(ui, marker).await?;
     wait_for_table(ui).await?;
-    for row in ui.all("team.rows", None).await? {
-        if row_email(ui, &row).await?.to_lowercase() == wanted {
-            return Ok(Some(row));
-        }
-    }
-    Ok(None)
+    let rows = ui.all("team.rows", None).await?;
+    let states = read_rows(ui, &rows).await?;
+    Ok(rows
+        .into_iter()
+        .zip(states)
+        .find(|(_, state)| state.email.to_lowercase() == wanted))
 }
 
-/// The email a row shows.
+/// The email a row shows (read again right before a destructive click).
 pub async fn row_email(ui: &Ui, row: &Element) -> Result<String, FlowError> {
-    let cell = ui.find("team.row_email", Some(row)).await?;
-    let text = ui
-        .text(&cell.element)
-        .await
-        .map_err(|source| QueryError::WebDriver {
-            doing: "reading a row's email".into(),
-            source,
-        })?;
-    Ok(text.trim().to_string())
+    let texts = ui
+        .texts_in(std::slice::from_ref(row), "team.row_email")
+        .await?;
+    Ok(texts
+        .into_iter()
+        .next()
+        .flatten()
+        .and_then(|t| t.into_iter().next())
+        .unwrap_or_default())
 }
 
-/// Reads what a row shows: email, name, status and roles.
-pub async fn read_row(ui: &Ui, row: &Element) -> Result<MemberState, FlowError> {
-    let wd = |doing: &str| {
-        let doing = doing.to_string();
-        move |source| QueryError::WebDriver { doing, source }
-    };
-    let email = row_email(ui, row).await?;
-    let name_cell = ui.find("team.row_name", Some(row)).await?;
-    let name = ui
-        .text(&name_cell.element)
-        .await
-        .map_err(wd("reading a row's name"))?
-        .trim()
-        .to_string();
-    let status = if ui
-        .optional("team.row_pending_tag", Some(row))
-        .await?
-        .is_some()
-    {
-        Status::Pending
-    } else if ui
-        .optional("team.row_inactive_name", Some(row))
-        .await?
-        .is_some()
-    {
-        Status::Inactive
-    } else {
-        Status::Active
-    };
-    let mut roles = Vec::new();
-    for label in ui.all("team.row_role_labels", Some(row)).await? {
-        let text = ui.text(&label).await.map_err(wd("reading a role label"))?;
-        if let Some(role) = Role::from_label(&text) {
-            roles.push(role);
-        }
+/// Reads what rows show: email, name, status and roles (five WebDriver commands for any number
+/// of rows).
+pub async fn read_rows(ui: &Ui, rows: &[Element]) -> Result<Vec<MemberState>, FlowError> {
+    let first = |texts: &Option<Vec<String>>| texts.as_ref().and_then(|t| t.first().cloned());
+    let emails = ui.texts_in(rows, "team.row_email").await?;
+    let names = ui.texts_in(rows, "team.row_name").await?;
+    let pending = ui.texts_in(rows, "team.row_pending_tag").await?;
+    let inactive = ui.texts_in(rows, "team.row_inactive_name").await?;
+    let roles = ui.texts_in(rows, "team.row_role_labels").await?;
+    let mut states = Vec::with_capacity(rows.len());
+    for i in 0..rows.len() {
+        let email = first(&emails[i]).ok_or_else(|| missing_in_row(ui, "team.row_email"))?;
+        let name = first(&names[i]).unwrap_or_default();
+        let status = if pending[i].is_some() {
+            Status::Pending
+        } else if inactive[i].is_some() {
+            Status::Inactive
+        } else {
+            Status::Active
+        };
+        let mut member_roles: Vec<Role> = roles[i]
+            .iter()
+            .flatten()
+            .filter_map(|label| Role::from_label(label))
+            .collect();
+        member_roles.sort();
+        member_roles.dedup();
+        states.push(MemberState {
+            email,
+            name,
+            status,
+            roles: member_roles,
+        });
     }
-    roles.sort();
-    roles.dedup();
-    Ok(MemberState {
-        email,
-        name,
-        status,
-        roles,
+    Ok(states)
+}
+
+fn missing_in_row(ui: &Ui, name: &str) -> FlowError {
+    let spec = ui.catalog().get(name);
+    FlowError::Ui(QueryError::NotFound {
+        element: name.to_string(),
+        description: spec.map(|s| s.description.clone()).unwrap_or_default(),
+        tried: spec
+            .map(|s| s.candidates.iter().map(|c| c.label.clone()).collect())
+            .unwrap_or_default(),
+        waited: std::time::Duration::ZERO,
     })
 }
 
@@ -153,17 +157,13 @@ pub async fn read_member(
     ui: &Ui,
     email: &str,
 ) -> Result<Option<(Element, MemberState)>, FlowError> {
-    // A row found by search can be re-rendered while it is read (the list refreshes after every
-    // change); a stale read is retried with a fresh search.
+    // The list refreshes after every change, so a row can go stale while it is read; a stale
+    // read is retried with a fresh search.
     for _ in 0..3 {
-        let Some(row) = find_row(ui, email).await? else {
-            return Ok(None);
-        };
-        match read_row(ui, &row).await {
-            Ok(state) => return Ok(Some((row, state))),
+        match search_row(ui, email).await {
             Err(FlowError::Ui(QueryError::WebDriver { source, .. }))
                 if source.is_stale_element_reference() => {}
-            Err(e) => return Err(e),
+            other => return other,
         }
     }
     Err(FlowError::Ui(QueryError::Timeout {
@@ -180,10 +180,8 @@ pub async fn read_all(
     let mut members = Vec::new();
     loop {
         let rows = ui.all("team.rows", None).await?;
-        for row in &rows {
-            members.push(read_row(ui, row).await?);
-            progress(members.len());
-        }
+        members.extend(read_rows(ui, &rows).await?);
+        progress(members.len());
         let Some(next) = ui.optional("team.next_page", None).await? else {
             break;
         };
