@@ -106,6 +106,11 @@ async fn require_origin(ui: &Ui, base: &Url) -> Result<(), FlowError> {
     }
 }
 
+/// The sign-in page in the catalog's language: the UI language is pinned by the path.
+fn login_path(ui: &Ui) -> String {
+    format!("/{}/login", ui.catalog().locale())
+}
+
 fn join(base: &Url, path: &str) -> Result<String, FlowError> {
     base.join(path)
         .map(String::from)
@@ -166,7 +171,7 @@ async fn sign_in_with_code(
     email: &str,
     command: &str,
 ) -> Result<SignedIn, FlowError> {
-    ui.goto(&join(base, "/en/login")?).await?;
+    ui.goto(&join(base, &login_path(ui))?).await?;
     require_origin(ui, base).await?;
     ui.fill("login.email_input", None, email).await?;
     ui.click("login.continue_with_email", None).await?;
@@ -220,8 +225,12 @@ async fn sign_in_with_password(
     password: &Secret,
     owner: bool,
 ) -> Result<SignedIn, FlowError> {
-    let path = if owner { "/login-owner" } else { "/en/login" };
-    ui.goto(&join(base, path)?).await?;
+    let path = if owner {
+        "/login-owner".to_string()
+    } else {
+        login_path(ui)
+    };
+    ui.goto(&join(base, &path)?).await?;
     require_origin(ui, base).await?;
     if ui.optional("login.password_input", None).await?.is_none() {
         ui.click("login.manual_link", None).await?;
@@ -329,7 +338,7 @@ async fn restore_session(ui: &Ui, base: &Url, path: &Path) -> Result<Option<Stri
     }
     // Cookies and storage can only be set on a page of the origin: the sign-in page is one that
     // needs no session.
-    ui.goto(&join(base, "/en/login")?).await?;
+    ui.goto(&join(base, &login_path(ui))?).await?;
     require_origin(ui, base).await?;
     for cookie in &saved.cookies {
         let mut c = fantoccini::cookies::Cookie::new(cookie.name.clone(), cookie.value.clone());
