@@ -882,3 +882,151 @@ async fn demo_runs_the_whole_flow() {
     assert!(stdout.contains("evidence: "), "{stdout}");
     assert!(pngs_under(dir.path()) >= 10, "screenshots kept");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ui_mismatch_exits_5_naming_the_element_and_an_override_fixes_it() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let broken = bed.dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "[team.add_member]\ndescription = \"Invite button as a redesign might call it\"\ncandidates = [\n  { text = \"Invite people\", tag = \"button\" },\n  { test_id = \"invite-people\" },\n]\n",
+    )
+    .expect("write");
+    let broken_arg = broken.display().to_string();
+    let run = bed
+        .agent(&[
+            "--timeout",
+            "3",
+            "--selector-overrides",
+            &broken_arg,
+            "invite",
+            "--email",
+            "drift@acme.example",
+        ])
+        .await;
+    assert_code(&run, 5);
+    for needle in ["team.add_member", "Invite people", "invite-people"] {
+        assert!(
+            run.stderr.contains(needle),
+            "names {needle}: {}",
+            run.stderr
+        );
+    }
+    assert!(bed.member("drift@acme.example").await.is_none());
+    assert_eq!(bed.all_mutations().await, 0, "nothing changed");
+    assert!(pngs_under(&bed.audit_dir()) >= 1, "a failure screenshot");
+
+    let fixed = bed.dir.path().join("fixed.toml");
+    std::fs::write(
+        &fixed,
+        "[team.add_member]\ndescription = \"Invite button\"\ncandidates = [\n  { text = \"Invite people\", tag = \"button\" },\n  { test_id = \"add-member-button\" },\n]\n",
+    )
+    .expect("write");
+    let fixed_arg = fixed.display().to_string();
+    let run = bed
+        .agent(&[
+            "--selector-overrides",
+            &fixed_arg,
+            "invite",
+            "--email",
+            "drift@acme.example",
+        ])
+        .await;
+    assert_code(&run, 0);
+    assert_eq!(
+        bed.member("drift@acme.example").await.expect("invited")["status"],
+        "PENDING"
+    );
+}
+
+/// Whether a process with this pid is still alive (and not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            !stat
+                .split_whitespace()
+                .nth(2)
+                .is_some_and(|state| state == "Z")
+        })
+        .unwrap_or(false)
+}
+
+/// Child pids of `pid`, from every thread of it (a child belongs to the thread that forked it).
+fn children(pid: u32) -> Vec<u32> {
+    let mut all = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        all.extend(
+            list.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_exits_130_and_stops_driver_and_browser() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    // Slow pages keep the agent busy long enough to interrupt it mid-run.
+    bed.http
+        .post(format!("{}/__sandbox/faults", bed.sandbox.url()))
+        .json(&serde_json::json!({"latencyMs": [400, 400]}))
+        .send()
+        .await
+        .expect("faults");
+    let mut child = Command::new(agent_bin())
+        .args([
+            "--base-url",
+            &bed.sandbox.url(),
+            "--account",
+            ADMIN,
+            "--otp-command",
+            &bed.otp_command(),
+            "--audit-dir",
+            &bed.audit_dir().display().to_string(),
+            "members",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id().expect("pid");
+    let started = Instant::now();
+    let driver = loop {
+        if let Some(d) = children(pid).into_iter().next() {
+            if !children(d).is_empty() {
+                break d;
+            }
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "driver and browser started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let browser = children(driver)[0];
+    // Let it get into the run, then interrupt.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let output = child.wait_with_output().await.expect("exits");
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let deadline = Instant::now();
+    while (alive(driver) || alive(browser)) && deadline.elapsed().as_secs() < 5 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!alive(driver), "driver {driver} stopped");
+    assert!(!alive(browser), "browser {browser} stopped");
+}
