@@ -943,10 +943,9 @@ async fn ui_mismatch_exits_5_naming_the_element_and_an_override_fixes_it() {
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|stat| {
-            !stat
-                .split_whitespace()
+            stat.split_whitespace()
                 .nth(2)
-                .is_some_and(|state| state == "Z")
+                .is_none_or(|state| state != "Z")
         })
         .unwrap_or(false)
 }
@@ -978,7 +977,7 @@ async fn ctrl_c_exits_130_and_stops_driver_and_browser() {
         .send()
         .await
         .expect("faults");
-    let mut child = Command::new(agent_bin())
+    let child = Command::new(agent_bin())
         .args([
             "--base-url",
             &bed.sandbox.url(),
