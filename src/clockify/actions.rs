@@ -252,6 +252,8 @@ async fn invite(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
         return Ok((Outcome::NoOp, message, Some(state)));
     }
     run.shot(ctx, "before").await;
+    // The list (searched for this address, so empty) re-renders once the invitation is in.
+    let marker = team::generation_marker(ctx.ui).await?;
     let dialog = open_dialog(ctx.ui, "team.add_member", None).await?;
     ctx.ui.fill("invite.emails", Some(&dialog), email).await?;
     let send = ctx.ui.find("invite.send", Some(&dialog)).await?;
@@ -267,7 +269,10 @@ async fn invite(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
             "Clockify refused the invitation: {error}"
         )));
     }
-    let after = read_member(ctx.ui, email).await?.map(|(_, s)| s);
+    let after = match team::reread_after_change(ctx.ui, marker, email).await? {
+        Some(state) => Some(state),
+        None => read_member(ctx.ui, email).await?.map(|(_, s)| s),
+    };
     run.shot(ctx, "after").await;
     match after {
         Some(state) if state.status == Status::Pending || state.status == Status::Active => Ok((
@@ -471,6 +476,7 @@ async fn set_status(
     read_back(
         ctx,
         run,
+        Some(row),
         email,
         |s| s.status == wanted,
         &format!("now {wanted}"),
@@ -482,13 +488,32 @@ async fn set_status(
 async fn read_back(
     ctx: &mut Context<'_>,
     run: &mut Run,
+    marker: Option<Element>,
     email: &str,
     holds: impl Fn(&MemberState) -> bool,
     what: &str,
 ) -> Result<Done, FlowError> {
-    // The list refreshes after a change; the read-back polls until it shows the new state or
-    // the deadline passes (a toast alone never decides).
     let ui = ctx.ui;
+    // The list re-renders with the new state after a change: read it there first (cheap), and
+    // only if it does not show the new state yet, search again until the deadline (a toast alone
+    // never decides).
+    let quick = match team::reread_after_change(ui, marker, email).await {
+        Ok(state) => state,
+        Err(FlowError::Ui(QueryError::WebDriver { source, .. }))
+            if source.is_stale_element_reference() =>
+        {
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(state) = quick.filter(|s| holds(s)) {
+        run.shot(ctx, "after").await;
+        return Ok((
+            Outcome::Verified,
+            format!("{what} (read back)"),
+            Some(state),
+        ));
+    }
     let after = ui
         .wait_until(&format!("{email} to be {what}"), || async {
             match read_member(ui, email).await {
@@ -749,7 +774,15 @@ async fn set_role(
             "Clockify refused the role change: {error}"
         )));
     }
-    let done = read_back(ctx, run, email, |s| s.roles == wanted, &role_name(role)).await?;
+    let done = read_back(
+        ctx,
+        run,
+        Some(row),
+        email,
+        |s| s.roles == wanted,
+        &role_name(role),
+    )
+    .await?;
     if done.0 != Outcome::Verified || scope.is_empty() {
         return Ok(done);
     }

@@ -45,7 +45,7 @@ pub async fn show_all_statuses(ui: &Ui) -> Result<(), FlowError> {
 }
 
 /// An element of the current table rendering; it goes stale when the table re-renders.
-async fn generation_marker(ui: &Ui) -> Result<Option<Element>, FlowError> {
+pub async fn generation_marker(ui: &Ui) -> Result<Option<Element>, FlowError> {
     if let Some(row) = ui.optional("team.rows", None).await? {
         return Ok(Some(row));
     }
@@ -53,7 +53,7 @@ async fn generation_marker(ui: &Ui) -> Result<Option<Element>, FlowError> {
 }
 
 /// Waits until `marker` (from [`generation_marker`]) is gone from the page.
-async fn wait_for_rerender(ui: &Ui, marker: Option<Element>) -> Result<(), FlowError> {
+pub async fn wait_for_rerender(ui: &Ui, marker: Option<Element>) -> Result<(), FlowError> {
     let Some(marker) = marker else {
         return Ok(());
     };
@@ -170,6 +170,23 @@ pub async fn read_member(
         what: format!("a stable row for {email}"),
         waited: ui.timeout(),
     }))
+}
+
+/// After a change, waits for the list to re-render (the `marker`, an element of the old
+/// rendering, goes stale) and reads the member from the new rows without searching again.
+/// `Ok(None)` when the new rows do not list `email`.
+pub async fn reread_after_change(
+    ui: &Ui,
+    marker: Option<Element>,
+    email: &str,
+) -> Result<Option<MemberState>, FlowError> {
+    wait_for_rerender(ui, marker).await?;
+    wait_for_table(ui).await?;
+    let rows = ui.all("team.rows", None).await?;
+    let states = read_rows(ui, &rows).await?;
+    Ok(states
+        .into_iter()
+        .find(|state| state.email.eq_ignore_ascii_case(email)))
 }
 
 /// Reads every member over all pages (the status filter should show all first).
