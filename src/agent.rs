@@ -86,6 +86,8 @@ pub struct Session {
     pub ui: Ui,
     /// Who is signed in.
     pub signed_in: SignedIn,
+    /// The workspace name the top bar shows.
+    pub workspace: String,
     /// Evidence of this run.
     pub evidence: Evidence,
     /// How long the browser took to start (driver + new session).
@@ -139,8 +141,15 @@ impl Session {
                 return Err(e.into());
             }
         };
+        let workspace = match team::workspace_name(&ui).await {
+            Ok(name) => name,
+            Err(e) => {
+                let _ = ui.client().clone().close().await;
+                return Err(e.into());
+            }
+        };
         tracing::info!(
-            "signed in as {} by {} in {:?}",
+            "signed in to {workspace} as {} by {} in {:?}",
             signed_in.email,
             signed_in.method,
             sign_in_started.elapsed()
@@ -149,6 +158,7 @@ impl Session {
             driver,
             ui,
             signed_in,
+            workspace,
             evidence,
             browser_start,
             sign_in_time: sign_in_started.elapsed(),

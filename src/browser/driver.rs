@@ -4,7 +4,8 @@
 //!   `$CARGO_HOME/bin` / `~/.cargo/bin` (where `cargo install geckodriver` puts it).
 //! - [`DriverProcess`] starts a driver on a free port of 127.0.0.1 in its own process group and
 //!   waits until it answers `GET /status`. Dropping it kills the whole group with `SIGKILL`, so the
-//!   browser the driver started dies with it on every exit path, a panic included.
+//!   browser the driver started dies with it on every exit path, a panic included. Its `TMPDIR`
+//!   is a folder of its own, removed with it, so no browser profile is left in `/tmp` either.
 //! - [`capabilities`] builds the new-session capabilities of ONE browser (mixing Firefox and
 //!   Chrome options broke headless runs); [`connect`] opens a fantoccini session with them.
 //!

@@ -25,6 +25,7 @@ pub const REQUIRED_ELEMENTS: &[&str] = &[
     "login.submit",
     "login.error",
     "shell.team_link",
+    "shell.workspace_name",
     "shell.user_email",
     "shell.spinner",
     "shell.toast_success",

@@ -13,6 +13,19 @@ pub async fn open(ui: &Ui) -> Result<(), FlowError> {
     wait_for_table(ui).await
 }
 
+/// The workspace name the top bar shows (recorded in the evidence).
+pub async fn workspace_name(ui: &Ui) -> Result<String, FlowError> {
+    let found = ui.find("shell.workspace_name", None).await?;
+    let text = ui
+        .text(&found.element)
+        .await
+        .map_err(|source| QueryError::WebDriver {
+            doing: "reading the workspace name".into(),
+            source,
+        })?;
+    Ok(text.trim().to_string())
+}
+
 /// Waits until the table shows rows or its empty row, and no spinner is left.
 pub async fn wait_for_table(ui: &Ui) -> Result<(), FlowError> {
     ui.wait_until("the member table to load", || async {

@@ -26,6 +26,8 @@
 //! and whitespace-insensitively), `aria_label`, `placeholder`, `test_id` (`data-cy`,
 //! `data-test-id` or `data-testid`), `css`, `xpath`.
 
+pub mod lint;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
