@@ -232,6 +232,9 @@ pub enum Command {
         #[arg(long, default_value = "2026-03", value_name = "V")]
         ui_version: UiVersion,
     },
+    /// Work on the selector catalog.
+    #[command(subcommand)]
+    Selectors(SelectorsCommand),
     /// Serve the local mock of the Clockify admin UI (the sandbox) until Ctrl-C.
     Sandbox(SandboxArgs),
     /// Print the newest sign-in code a sandbox mailed to an address (for --otp-command).
@@ -273,4 +276,13 @@ pub struct SandboxCodeArgs {
     /// The address the code was mailed to.
     #[arg(long, env = "CLOCKIFY_OTP_EMAIL")]
     pub email: String,
+}
+
+/// `selectors` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SelectorsCommand {
+    /// Check the catalog without a browser: absolute XPath (SEL001), positional indexes (SEL002),
+    /// generated classes (SEL003), emails in selectors (SEL004), elements no flow uses (SEL005),
+    /// elements without a visible-label or test-id candidate (SEL006). Exit 1 when anything is found.
+    Lint,
 }

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +23,10 @@ use clockify_ui_agent::selectors::Catalog;
 
 mod cli;
 
-use cli::{Cli, Command, FormatArg, GlobalArgs, RoleArg, SandboxArgs, SandboxCodeArgs, StatusArg};
+use cli::{
+    Cli, Command, FormatArg, GlobalArgs, RoleArg, SandboxArgs, SandboxCodeArgs, SelectorsCommand,
+    StatusArg,
+};
 
 /// An error with the exit code it maps to.
 struct Failure {
@@ -103,6 +107,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Sandbox(args) => sandbox(args).await.map(|()| exit::SUCCESS),
         Command::SandboxCode(args) => sandbox_code(args).await.map(|()| exit::SUCCESS),
         Command::Demo { ui_version } => demo(&global, ui_version).await,
+        Command::Selectors(SelectorsCommand::Lint) => selectors_lint(&global),
         Command::Login => {
             let mut config = resolve(&global)?;
             if config.sign_in.session_file.is_none() {
@@ -235,6 +240,60 @@ fn actions_of(command: Command) -> Result<Vec<Action>, Failure> {
     })
 }
 
+/// Loads the catalog the options name (built-in, `--selectors DIR`, overrides).
+fn load_catalog(
+    global: &GlobalArgs,
+    locale: &str,
+    overrides: Option<PathBuf>,
+) -> Result<Catalog, Failure> {
+    let catalog = match &global.selectors {
+        Some(dir) => Catalog::from_dir(dir, locale),
+        None => Catalog::builtin(locale),
+    }
+    .map_err(Failure::usage)?;
+    match global.selector_overrides.clone().or(overrides) {
+        Some(file) => catalog.with_overrides(&file).map_err(Failure::usage),
+        None => Ok(catalog),
+    }
+}
+
+fn selectors_lint(global: &GlobalArgs) -> Result<u8, Failure> {
+    let catalog = load_catalog(global, &global.locale, None)?;
+    let findings = clockify_ui_agent::selectors::lint::lint(&catalog, REQUIRED_ELEMENTS);
+    let mut out = std::io::stdout().lock();
+    if global.json {
+        for f in &findings {
+            if let Ok(line) = serde_json::to_string(f) {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    } else {
+        for f in &findings {
+            let at = f
+                .candidate
+                .map(|i| format!(".candidates[{i}]"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{} {:<20} {}{at} ({}): {}",
+                f.rule, f.name, f.element, f.file, f.message
+            );
+        }
+        let _ = writeln!(
+            out,
+            "catalog {} ({} elements): {} finding(s)",
+            catalog.version(),
+            catalog.elements().count(),
+            findings.len()
+        );
+    }
+    Ok(if findings.is_empty() {
+        exit::SUCCESS
+    } else {
+        exit::ACTION_FAILED
+    })
+}
+
 /// Resolves options, the tenants file, credentials and the catalog into one configuration.
 fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
     let tenant = match (&global.config, &global.tenant) {
@@ -261,19 +320,7 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
         .locale
         .clone()
         .unwrap_or_else(|| global.locale.clone());
-    let catalog = match &global.selectors {
-        Some(dir) => Catalog::from_dir(dir, &locale),
-        None => Catalog::builtin(&locale),
-    }
-    .map_err(Failure::usage)?;
-    let overrides = global
-        .selector_overrides
-        .clone()
-        .or(tenant.selector_overrides.clone());
-    let catalog = match overrides {
-        Some(file) => catalog.with_overrides(&file).map_err(Failure::usage)?,
-        None => catalog,
-    };
+    let catalog = load_catalog(global, &locale, tenant.selector_overrides.clone())?;
     catalog.require(REQUIRED_ELEMENTS).map_err(Failure::usage)?;
 
     let credentials_file = global

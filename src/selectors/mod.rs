@@ -23,8 +23,10 @@
 //! ```
 //!
 //! Locator kinds: `text` (visible text, optional `tag`, per-locale table allowed, matched case-
-//! and whitespace-insensitively), `aria_label`, `placeholder`, `test_id` (`data-cy`,
-//! `data-test-id` or `data-testid`), `css`, `xpath`.
+//! and whitespace-insensitively), `label` (a form control by its `<label>` text), `aria_label`,
+//! `placeholder`, `test_id` (`data-cy`, `data-test-id` or `data-testid`), `css`, `xpath`.
+//! An element that has no label by nature (a row, a cell, a spinner) says why in
+//! `unlabeled = "…"`, which `selectors lint` accepts instead of a label or test id.
 
 pub mod lint;
 
@@ -92,6 +94,9 @@ struct ElementSpec {
     multiple: bool,
     #[serde(default)]
     scoped: bool,
+    /// Why this element has no visible label or test id (a container, a cell); silences SEL006.
+    #[serde(default)]
+    unlabeled: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -99,6 +104,8 @@ struct ElementSpec {
 struct CandidateSpec {
     #[serde(default)]
     text: Option<LocalizedText>,
+    #[serde(default)]
+    label: Option<LocalizedText>,
     #[serde(default)]
     aria_label: Option<LocalizedText>,
     #[serde(default)]
@@ -144,6 +151,8 @@ pub enum Using {
 pub enum LocatorKind {
     /// Visible text.
     Text,
+    /// A form control by the text of its `<label>`.
+    Label,
     /// ARIA label.
     AriaLabel,
     /// Placeholder text.
@@ -188,6 +197,8 @@ pub struct Element {
     pub scoped: bool,
     /// Candidates in order of preference.
     pub candidates: Vec<Locator>,
+    /// Why it has no visible-label or test-id candidate, when the catalog says so.
+    pub unlabeled: Option<String>,
 }
 
 /// The resolved catalog for one locale.
@@ -488,6 +499,7 @@ fn resolve(
         let path = format!("{name}.candidates[{index}]");
         let kinds = [
             c.text.is_some(),
+            c.label.is_some(),
             c.aria_label.is_some(),
             c.placeholder.is_some(),
             c.test_id.is_some(),
@@ -500,7 +512,7 @@ fn resolve(
         if kinds != 1 {
             return Err(invalid(
                 path,
-                "give exactly one of text, aria_label, placeholder, test_id, css, xpath",
+                "give exactly one of text, label, aria_label, placeholder, test_id, css, xpath",
             ));
         }
         if c.tag.is_some() && c.text.is_none() {
@@ -521,6 +533,8 @@ fn resolve(
         let locator = if let Some(text) = &c.text {
             text.for_locale(locale)
                 .map(|t| text_locator(t, c.tag.as_deref()))
+        } else if let Some(label) = &c.label {
+            label.for_locale(locale).map(label_locator)
         } else if let Some(label) = &c.aria_label {
             label.for_locale(locale).map(|l| Locator {
                 kind: LocatorKind::AriaLabel,
@@ -577,6 +591,7 @@ fn resolve(
         multiple: spec.multiple,
         scoped: spec.scoped,
         candidates,
+        unlabeled: spec.unlabeled.clone(),
     })
 }
 
@@ -611,6 +626,28 @@ fn text_locator(text: &str, tag: Option<&str>) -> Locator {
             Some(tag) => format!("text {text:?} in <{tag}>"),
             None => format!("text {text:?}"),
         },
+    }
+}
+
+/// A relative XPath for the form control inside (or named by `for`) the `<label>` with this text,
+/// matched like [`text_locator`].
+fn label_locator(text: &str) -> Locator {
+    let wanted = xpath_string(
+        &text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
+    );
+    let folded = format!("translate(normalize-space(.), '{UPPER}', '{LOWER}')");
+    let controls = "self::input or self::textarea or self::select";
+    Locator {
+        kind: LocatorKind::Label,
+        using: Using::XPath,
+        query: format!(
+            ".//label[{folded} = {wanted}]//*[{controls}] | .//*[{controls}][@id = //label[{folded} = {wanted}]/@for]"
+        ),
+        label: format!("label {text:?}"),
     }
 }
 
