@@ -257,7 +257,7 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
 
-    /// UI generation to render: 2025-10 or 2026-03.
+    /// UI generation to render: 2025-10, 2026-03, or drift (a synthetic redesign for selector tests).
     #[arg(long, value_name = "V", default_value = "2026-03")]
     pub ui_version: UiVersion,
 }

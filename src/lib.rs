@@ -12,5 +12,6 @@ pub mod clockify;
 pub mod config;
 pub mod email;
 pub mod exit;
+pub mod jobs;
 pub mod sandbox;
 pub mod selectors;

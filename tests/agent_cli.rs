@@ -884,28 +884,15 @@ async fn demo_runs_the_whole_flow() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn ui_mismatch_exits_5_naming_the_element_and_an_override_fixes_it() {
-    let bed = Bed::start(UiVersion::V2026_03).await;
-    let broken = bed.dir.path().join("broken.toml");
-    std::fs::write(
-        &broken,
-        "[team.add_member]\ndescription = \"Invite button as a redesign might call it\"\ncandidates = [\n  { text = \"Invite people\", tag = \"button\" },\n  { test_id = \"invite-people\" },\n]\n",
-    )
-    .expect("write");
-    let broken_arg = broken.display().to_string();
+async fn ui_drift_exits_5_naming_the_element_and_an_override_file_fixes_it() {
+    // The "drift" sandbox generation renames the invite button ("Invite members", new test id),
+    // as a Clockify redesign might.
+    let bed = Bed::start(UiVersion::Drift).await;
     let run = bed
-        .agent(&[
-            "--timeout",
-            "3",
-            "--selector-overrides",
-            &broken_arg,
-            "invite",
-            "--email",
-            "drift@acme.example",
-        ])
+        .agent(&["--timeout", "3", "invite", "--email", "drift@acme.example"])
         .await;
     assert_code(&run, 5);
-    for needle in ["team.add_member", "Invite people", "invite-people"] {
+    for needle in ["team.add_member", "Add new member", "add-member-button"] {
         assert!(
             run.stderr.contains(needle),
             "names {needle}: {}",
@@ -916,10 +903,11 @@ async fn ui_mismatch_exits_5_naming_the_element_and_an_override_fixes_it() {
     assert_eq!(bed.all_mutations().await, 0, "nothing changed");
     assert!(pngs_under(&bed.audit_dir()) >= 1, "a failure screenshot");
 
-    let fixed = bed.dir.path().join("fixed.toml");
+    // The fix is data: a per-tenant override file naming only the changed element.
+    let fixed = bed.dir.path().join("tenant-selectors.toml");
     std::fs::write(
         &fixed,
-        "[team.add_member]\ndescription = \"Invite button\"\ncandidates = [\n  { text = \"Invite people\", tag = \"button\" },\n  { test_id = \"add-member-button\" },\n]\n",
+        "[team.add_member]\ndescription = \"Invite button (renamed in the redesign)\"\ncandidates = [\n  { text = \"Invite members\", tag = \"button\" },\n  { test_id = \"invite-members\" },\n]\n",
     )
     .expect("write");
     let fixed_arg = fixed.display().to_string();

@@ -199,6 +199,16 @@ pub enum DriverError {
         #[source]
         source: Box<fantoccini::error::NewSessionError>,
     },
+    /// The WebDriver endpoint did not answer the new-session request in time.
+    #[error("no {browser} session from {url} after {waited:?}: a Selenium Grid with no free slot queues the request (allow longer than its --session-request-timeout), or the endpoint hangs")]
+    SessionTimeout {
+        /// The `browserName` asked for.
+        browser: String,
+        /// The WebDriver URL.
+        url: String,
+        /// How long we waited.
+        waited: Duration,
+    },
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {
@@ -750,26 +760,48 @@ pub fn capabilities(kind: BrowserKind, headless: bool) -> Map<String, Value> {
     caps
 }
 
+/// How long [`connect`] waits for a new session. fantoccini's HTTP client has no timeout of its
+/// own, and a Selenium Grid holds a new-session request in its queue until a slot frees or its
+/// `--session-request-timeout` (300 s by default, checked every `--session-request-timeout-period`,
+/// 10 s by default) passes. Waiting longer than that lets the Grid answer first, with its own
+/// "New session request timed out", instead of giving up while the request is still queued (the
+/// Grid would then start a session nobody uses, until its `--session-timeout` ends it).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(330);
+
 /// Opens a WebDriver session at `webdriver_url` (a local driver or a remote one such as Selenium
-/// Grid) with `caps` (see [`capabilities`]).
+/// Grid) with `caps` (see [`capabilities`]), waiting at most [`CONNECT_TIMEOUT`].
 pub async fn connect(
     webdriver_url: &str,
     caps: Map<String, Value>,
+) -> Result<fantoccini::Client, DriverError> {
+    connect_with_timeout(webdriver_url, caps, CONNECT_TIMEOUT).await
+}
+
+/// [`connect`] with a deadline of `timeout` for the new-session request (connection included).
+pub async fn connect_with_timeout(
+    webdriver_url: &str,
+    caps: Map<String, Value>,
+    timeout: Duration,
 ) -> Result<fantoccini::Client, DriverError> {
     let browser = caps
         .get("browserName")
         .and_then(Value::as_str)
         .unwrap_or("browser")
         .to_string();
-    fantoccini::ClientBuilder::native()
-        .capabilities(caps)
-        .connect(webdriver_url)
-        .await
-        .map_err(|source| DriverError::Session {
+    let mut builder = fantoccini::ClientBuilder::native();
+    builder.capabilities(caps);
+    match tokio::time::timeout(timeout, builder.connect(webdriver_url)).await {
+        Ok(result) => result.map_err(|source| DriverError::Session {
             browser,
             url: webdriver_url.to_string(),
             source: Box::new(source),
-        })
+        }),
+        Err(_) => Err(DriverError::SessionTimeout {
+            browser,
+            url: webdriver_url.to_string(),
+            waited: timeout,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -439,10 +439,14 @@ async fn set_status(
     } else {
         ("menu.activate", "Activate")
     };
-    let Some(menu_item) = open_row_menu_item(ctx.ui, &row, item).await? else {
-        return Err(FlowError::Refused(format!(
-            "the Team page offers no \"{label}\" for {email} (admins cannot deactivate other admins)"
-        )));
+    let menu_item = match open_row_menu_item(ctx.ui, &row, item).await? {
+        Ok(found) => found,
+        Err(offered) => {
+            return Err(FlowError::Refused(format!(
+                "the Team page offers no \"{label}\" for {email} (admins cannot deactivate other \
+                 admins); {offered}"
+            )))
+        }
     };
     if wanted == Status::Inactive {
         ctx.ui
@@ -569,10 +573,13 @@ async fn resend(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
         )));
     }
     run.shot(ctx, "before").await;
-    let Some(item) = open_row_menu_item(ctx.ui, &row, "menu.resend_invite").await? else {
-        return Err(FlowError::Refused(format!(
-            "the Team page offers no way to resend the invitation of {email}"
-        )));
+    let item = match open_row_menu_item(ctx.ui, &row, "menu.resend_invite").await? {
+        Ok(found) => found,
+        Err(offered) => {
+            return Err(FlowError::Refused(format!(
+                "the Team page offers no way to resend the invitation of {email}; {offered}"
+            )))
+        }
     };
     if ctx.dry_run {
         close_menu(ctx.ui, &row).await?;
@@ -630,10 +637,14 @@ async fn revoke(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
         )));
     }
     run.shot(ctx, "before").await;
-    let Some(item) = open_row_menu_item(ctx.ui, &row, "menu.revoke_invite").await? else {
-        return Err(FlowError::Refused(
-            "this Clockify UI has no \"Revoke invite\" on the Team page (older UIs revoke in the CAKE.com account)".into(),
-        ));
+    let item = match open_row_menu_item(ctx.ui, &row, "menu.revoke_invite").await? {
+        Ok(found) => found,
+        Err(offered) => {
+            return Err(FlowError::Refused(format!(
+                "this Clockify UI has no \"Revoke invite\" on the Team page (older UIs revoke in \
+                 the CAKE.com account); {offered}"
+            )))
+        }
     };
     ctx.ui.click_element(&item, "'menu.revoke_invite'").await?;
     let dialog = ctx.ui.find("dialog.open", None).await?.element;
@@ -1005,19 +1016,28 @@ async fn cancel_dialog(ui: &Ui, dialog: &Element) -> Result<(), FlowError> {
 }
 
 /// Opens the row's three-dots menu and returns `item` if the menu offers it (it opens
-/// synchronously, so absence after it opened means "not offered").
+/// synchronously, so absence after it opened means "not offered"); otherwise closes the menu
+/// and returns what it did offer: "not permitted here" and "renamed in a redesign" look alike
+/// from the outside, and the list tells a person which it is.
 async fn open_row_menu_item(
     ui: &Ui,
     row: &Element,
     item: &str,
-) -> Result<Option<Element>, FlowError> {
+) -> Result<Result<Element, String>, FlowError> {
     ui.click("team.row_menu_button", Some(row)).await?;
     let menu = ui.find("menu.open", None).await?.element;
-    let found = ui.optional(item, Some(&menu)).await?;
-    if found.is_none() {
-        close_menu(ui, row).await?;
+    if let Some(found) = ui.optional(item, Some(&menu)).await? {
+        return Ok(Ok(found));
     }
-    Ok(found)
+    let offered = ui.text(&menu).await.unwrap_or_default();
+    let offered: Vec<&str> = offered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let offered = format!("the menu offers: {}", offered.join(", "));
+    close_menu(ui, row).await?;
+    Ok(Err(offered))
 }
 
 async fn close_menu(ui: &Ui, row: &Element) -> Result<(), FlowError> {

@@ -31,17 +31,25 @@ pub enum UiVersion {
     /// March 2026: filter bar with "Apply filter", "Resend an invite email", "Revoke invite".
     #[default]
     V2026_03,
+    /// Synthetic: a future redesign for selector-drift tests. 2026-03 with "Add new member"
+    /// renamed "Invite members" (test id `invite-members`) and "Deactivate" renamed
+    /// "Deactivate user": the shipped catalog cannot find them.
+    Drift,
 }
 
 impl UiVersion {
     /// Every generation, oldest first.
-    pub const ALL: [UiVersion; 2] = [UiVersion::V2025_10, UiVersion::V2026_03];
+    pub const ALL: [UiVersion; 3] = [UiVersion::V2025_10, UiVersion::V2026_03, UiVersion::Drift];
+
+    /// The generations modelled on real Clockify UIs (the shipped catalog must work on each).
+    pub const REAL: [UiVersion; 2] = [UiVersion::V2025_10, UiVersion::V2026_03];
 
     /// The name used on the command line and in `/web/boot`.
     pub fn as_str(self) -> &'static str {
         match self {
             UiVersion::V2025_10 => "2025-10",
             UiVersion::V2026_03 => "2026-03",
+            UiVersion::Drift => "drift",
         }
     }
 }
