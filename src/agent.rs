@@ -44,8 +44,27 @@ pub struct AgentConfig {
     pub sign_in: SignInOptions,
     /// Where evidence goes (`None`: nowhere).
     pub audit_dir: Option<PathBuf>,
+    /// What the evidence records about the run.
+    pub evidence: EvidenceOptions,
     /// Locate everything, change nothing.
     pub dry_run: bool,
+}
+
+/// What the evidence of a run records beyond the actions.
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceOptions {
+    /// Who ran it (`--actor`, else the CI's user, else the OS user).
+    pub actor: String,
+    /// The approving request or change number (`--ticket`).
+    pub ticket: Option<String>,
+    /// The tenant name from the tenants file.
+    pub tenant: Option<String>,
+    /// The command line, secrets removed.
+    pub command: Vec<String>,
+    /// ed25519 private key (PKCS#8 PEM) to sign the manifest with.
+    pub sign_key: Option<PathBuf>,
+    /// Cover other members' rows in screenshots.
+    pub mask_others: bool,
 }
 
 /// Why a job could not run. Each maps to one documented exit code.
@@ -95,6 +114,9 @@ pub struct Session {
     /// How long signing in took.
     pub sign_in_time: Duration,
     dry_run: bool,
+    ticket: Option<String>,
+    mask_others: bool,
+    sign_key: Option<PathBuf>,
 }
 
 /// A short random id for a run.
@@ -110,13 +132,6 @@ impl Session {
     pub async fn open(config: &AgentConfig) -> Result<Self, AgentError> {
         let started = Instant::now();
         let run_id = new_run_id();
-        let evidence =
-            Evidence::create(config.audit_dir.as_deref(), &run_id).map_err(|source| {
-                AgentError::Evidence {
-                    dir: config.audit_dir.clone().unwrap_or_default(),
-                    source,
-                }
-            })?;
         let (driver, url) = match &config.browser.webdriver_url {
             Some(url) => (None, url.clone()),
             None => {
@@ -132,15 +147,43 @@ impl Session {
         let caps = driver::capabilities(config.browser.kind, config.browser.headless);
         let client = driver::connect(&url, caps).await?;
         let browser_start = started.elapsed();
+        let mut evidence = match &config.audit_dir {
+            Some(dir) => {
+                let info = run_info(config, &run_id, &client);
+                match Evidence::create(dir, &info) {
+                    Ok(e) => e,
+                    Err(source) => {
+                        let _ = client.close().await;
+                        return Err(AgentError::Evidence {
+                            dir: dir.clone(),
+                            source,
+                        });
+                    }
+                }
+            }
+            None => Evidence::disabled(),
+        };
         let ui = Ui::new(client, Arc::clone(&config.catalog)).with_timeout(config.browser.timeout);
         let sign_in_started = Instant::now();
         let signed_in = match signin::sign_in(&ui, &config.base_url, &config.sign_in).await {
             Ok(s) => s,
             Err(e) => {
+                let data = serde_json::json!({
+                    "action": "sign-in",
+                    "target": config.sign_in.email,
+                    "error": e.to_string(),
+                    "url": crate::audit::redact_url(config.base_url.as_str()),
+                });
+                let _ = evidence.event("failure", data);
+                finish_evidence(evidence, e.exit_code(), None);
                 let _ = ui.client().clone().close().await;
                 return Err(e.into());
             }
         };
+        let _ = evidence.event(
+            "signed_in",
+            serde_json::json!({"user": signed_in.email, "method": signed_in.method}),
+        );
         let workspace = match team::workspace_name(&ui).await {
             Ok(name) => name,
             Err(e) => {
@@ -163,6 +206,9 @@ impl Session {
             browser_start,
             sign_in_time: sign_in_started.elapsed(),
             dry_run: config.dry_run,
+            ticket: config.evidence.ticket.clone(),
+            mask_others: config.evidence.mask_others,
+            sign_key: config.evidence.sign_key.clone(),
         })
     }
 
@@ -188,6 +234,8 @@ impl Session {
             signed_in: &self.signed_in.email,
             dry_run: self.dry_run,
             evidence: &mut self.evidence,
+            ticket: self.ticket.as_deref(),
+            mask_others: self.mask_others,
         };
         // Invitations of several addresses go together (one dialog for up to five).
         let invites: Vec<String> = actions
@@ -227,12 +275,70 @@ impl Session {
         team::read_all(&self.ui, progress).await
     }
 
-    /// Ends the browser session and stops the driver.
-    pub async fn close(self) {
+    /// Ends the browser session, stops the driver, and closes the evidence with the run's exit
+    /// code (the `run_end` event, the manifest and, with a key, its signature).
+    pub async fn close(self, exit_code: u8) {
         let _ = self.ui.client().clone().close().await;
         if let Some(driver) = self.driver {
             driver.stop().await;
         }
+        finish_evidence(self.evidence, exit_code, self.sign_key.as_deref());
+    }
+
+    /// The folder of this run's evidence, if kept.
+    pub fn evidence_dir(&self) -> Option<PathBuf> {
+        self.evidence.dir().map(PathBuf::from)
+    }
+}
+
+/// Writes `run_end` and the manifest; evidence problems are reported, not fatal.
+fn finish_evidence(mut evidence: Evidence, exit_code: u8, sign_key: Option<&std::path::Path>) {
+    if !evidence.is_enabled() {
+        return;
+    }
+    let summary = serde_json::json!({"exit_code": exit_code});
+    if let Err(e) = evidence.event("run_end", summary.clone()) {
+        tracing::error!("cannot record the end of the run: {e}");
+    }
+    if let Err(e) = evidence.finish(serde_json::Value::Null, sign_key) {
+        tracing::error!("cannot write the evidence manifest: {e}");
+        eprintln!("warning: the evidence manifest could not be written: {e}");
+    }
+}
+
+/// The facts of a run for its `run_start` event.
+fn run_info(
+    config: &AgentConfig,
+    run_id: &str,
+    client: &fantoccini::Client,
+) -> crate::audit::RunInfo {
+    let caps = client.capabilities();
+    let cap = |key: &str| {
+        caps.and_then(|c| c.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let driver_version = cap("moz:geckodriverVersion").or_else(|| {
+        caps.and_then(|c| c.get("chrome"))
+            .and_then(|v| v.get("chromedriverVersion"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    });
+    crate::audit::RunInfo {
+        run_id: run_id.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        catalog_version: config.catalog.version().to_string(),
+        catalog_sha256: config.catalog.sha256().to_string(),
+        tenant: config.evidence.tenant.clone(),
+        base_url: config.base_url.to_string(),
+        browser: cap("browserName").unwrap_or_else(|| config.browser.kind.to_string()),
+        browser_version: cap("browserVersion"),
+        driver_version,
+        actor: config.evidence.actor.clone(),
+        ticket: config.evidence.ticket.clone(),
+        command: config.evidence.command.clone(),
+        dry_run: config.dry_run,
+        insecure: false,
     }
 }
 
@@ -243,4 +349,197 @@ pub fn exit_code_for(reports: &[Report]) -> u8 {
     } else {
         crate::exit::ACTION_FAILED
     }
+}
+
+/// What happened to one plan item, as the batch runner reports it.
+#[derive(Debug, Clone)]
+pub enum ItemEvent {
+    /// About to act on the item (index into the plan's items).
+    Started(usize),
+    /// Finished earlier (journal of a resumed run): skipped without acting.
+    AlreadyDone(usize),
+    /// Finished now.
+    Finished(usize, Box<Report>),
+}
+
+/// The end of a batch.
+#[derive(Debug, Default)]
+pub struct BatchResult {
+    /// Reports of the items done in this run, with their plan index.
+    pub reports: Vec<(usize, Report)>,
+    /// Items done in an earlier run (resume).
+    pub done_before: Vec<usize>,
+    /// Items not done because the run stopped.
+    pub not_done: Vec<usize>,
+    /// Why the run stopped early, if it did (exit code by kind).
+    pub error: Option<AgentError>,
+}
+
+impl BatchResult {
+    /// The exit code: the stopping error's, else 1 if any item failed, else 0.
+    pub fn exit_code(&self) -> u8 {
+        match &self.error {
+            Some(e) => e.exit_code(),
+            None if self
+                .reports
+                .iter()
+                .any(|(_, r)| r.outcome == Outcome::Failed) =>
+            {
+                crate::exit::ACTION_FAILED
+            }
+            None => crate::exit::SUCCESS,
+        }
+    }
+}
+
+/// Shared progress of a batch: the journal and the caller's event sink, behind one lock so
+/// parallel workers write whole lines.
+struct BatchShared<'a, F: FnMut(ItemEvent) + Send> {
+    journal: Option<&'a mut crate::jobs::Journal>,
+    on_event: F,
+}
+
+/// Runs plan items `indices` (in order) in one signed-in session, journaling each.
+async fn run_items<F: FnMut(ItemEvent) + Send>(
+    session: &mut Session,
+    plan: &crate::jobs::Plan,
+    indices: &[usize],
+    shared: &tokio::sync::Mutex<BatchShared<'_, F>>,
+) -> (Vec<(usize, Report)>, Vec<usize>, Option<AgentError>) {
+    let mut reports = Vec::new();
+    if let Err(e) = session.open_team().await {
+        return (reports, indices.to_vec(), Some(e.into()));
+    }
+    for (position, &index) in indices.iter().enumerate() {
+        let item = &plan.items[index];
+        {
+            let mut s = shared.lock().await;
+            if let Some(journal) = s.journal.as_deref_mut() {
+                if let Err(e) = journal.record(
+                    &item.key(),
+                    item.line,
+                    crate::jobs::ItemState::Started,
+                    None,
+                ) {
+                    tracing::error!("cannot write the journal: {e}");
+                }
+            }
+            (s.on_event)(ItemEvent::Started(index));
+        }
+        let mut ctx = Context {
+            ui: &session.ui,
+            signed_in: &session.signed_in.email,
+            dry_run: session.dry_run,
+            evidence: &mut session.evidence,
+            ticket: session.ticket.as_deref(),
+            mask_others: session.mask_others,
+        };
+        match actions::run(&mut ctx, &item.action).await {
+            Ok(report) => {
+                let mut s = shared.lock().await;
+                if let Some(journal) = s.journal.as_deref_mut() {
+                    let state = if report.outcome == Outcome::Failed {
+                        crate::jobs::ItemState::Failed
+                    } else {
+                        crate::jobs::ItemState::Done
+                    };
+                    let outcome = serde_json::to_value(report.outcome)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string));
+                    if let Err(e) =
+                        journal.record(&item.key(), item.line, state, outcome.as_deref())
+                    {
+                        tracing::error!("cannot write the journal: {e}");
+                    }
+                }
+                (s.on_event)(ItemEvent::Finished(index, Box::new(report.clone())));
+                reports.push((index, report));
+            }
+            Err(e) => return (reports, indices[position..].to_vec(), Some(e.into())),
+        }
+    }
+    (reports, Vec::new(), None)
+}
+
+/// Splits plan items over `workers` lanes so that every item of one email goes to the same lane,
+/// in plan order: no two sessions ever act on the same member.
+pub fn lanes(plan: &crate::jobs::Plan, indices: &[usize], workers: usize) -> Vec<Vec<usize>> {
+    let workers = workers.max(1);
+    let mut lane_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut lanes = vec![Vec::new(); workers];
+    let mut next = 0;
+    for &index in indices {
+        let email = plan.items[index].action.email();
+        let lane = *lane_of.entry(email).or_insert_with(|| {
+            let l = next % workers;
+            next += 1;
+            l
+        });
+        lanes[lane].push(index);
+    }
+    lanes.retain(|l| !l.is_empty());
+    lanes
+}
+
+/// Runs a plan: skips what the journal says is done, then runs the rest in `parallel` signed-in
+/// sessions (lanes by email, see [`lanes`]); `session` is used for the first lane when given.
+pub async fn run_plan<F: FnMut(ItemEvent) + Send>(
+    config: &AgentConfig,
+    session: Option<&mut Session>,
+    plan: &crate::jobs::Plan,
+    journal: Option<&mut crate::jobs::Journal>,
+    resume: Option<&crate::jobs::ResumeState>,
+    parallel: usize,
+    mut on_event: F,
+) -> BatchResult {
+    let mut result = BatchResult::default();
+    let mut todo = Vec::new();
+    for (index, item) in plan.items.iter().enumerate() {
+        if resume.is_some_and(|r| r.is_done(&item.key())) {
+            on_event(ItemEvent::AlreadyDone(index));
+            result.done_before.push(index);
+        } else {
+            todo.push(index);
+        }
+    }
+    if todo.is_empty() {
+        return result;
+    }
+    let shared = tokio::sync::Mutex::new(BatchShared { journal, on_event });
+    let lanes = lanes(plan, &todo, parallel);
+    let mut given = session;
+    let mut futures = Vec::new();
+    for (n, lane) in lanes.iter().enumerate() {
+        let reuse = if n == 0 { given.take() } else { None };
+        let shared = &shared;
+        futures.push(async move {
+            match reuse {
+                Some(session) => run_items(session, plan, lane, shared).await,
+                None => match Session::open(config).await {
+                    Ok(mut session) => {
+                        let out = run_items(&mut session, plan, lane, shared).await;
+                        let code = match &out.2 {
+                            Some(e) => e.exit_code(),
+                            None => exit_code_for(
+                                &out.0.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
+                            ),
+                        };
+                        session.close(code).await;
+                        out
+                    }
+                    Err(e) => (Vec::new(), lane.clone(), Some(e)),
+                },
+            }
+        });
+    }
+    for (reports, not_done, error) in futures::future::join_all(futures).await {
+        result.reports.extend(reports);
+        result.not_done.extend(not_done);
+        if result.error.is_none() {
+            result.error = error;
+        }
+    }
+    result.reports.sort_by_key(|(i, _)| *i);
+    result.not_done.sort_unstable();
+    result
 }

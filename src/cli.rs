@@ -115,6 +115,22 @@ pub struct GlobalArgs {
     )]
     pub audit_dir: PathBuf,
 
+    /// Who runs this, for the evidence (default: the CI's user variable, else the OS user).
+    #[arg(long, global = true, env = "CLOCKIFY_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+
+    /// The approving request or change number, recorded with every action.
+    #[arg(long, global = true, value_name = "ID")]
+    pub ticket: Option<String>,
+
+    /// Sign each run's evidence manifest with this ed25519 key (PKCS#8 PEM; see `audit keygen`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+
+    /// Cover other members' rows in screenshots (GDPR), leaving the target row readable.
+    #[arg(long, global = true)]
+    pub mask_others: bool,
+
     /// Print one JSON object per result on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -215,6 +231,39 @@ pub enum Command {
         #[arg(long, value_name = "EMAIL")]
         email: String,
     },
+    /// Run a plan file (CSV or JSON: action,email,role,manages,projects), validated whole before
+    /// a browser opens; one signed-in session per lane; a journal beside the evidence makes it
+    /// resumable.
+    Apply {
+        /// The plan file (.csv or .json). Optional with --resume (the journal names it).
+        #[arg(long, value_name = "FILE", required_unless_present = "resume")]
+        plan: Option<PathBuf>,
+        /// Continue a stopped batch: its folder (printed at the start, holds journal.jsonl).
+        #[arg(long, value_name = "DIR")]
+        resume: Option<PathBuf>,
+        /// Browser sessions working at once; items of one member always go to the same session.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        parallel: usize,
+    },
+    /// Reconcile the workspace with an identity-provider export (CSV or JSON: email,role,status):
+    /// reads every member, prints the plan, and runs it unless --dry-run.
+    Sync {
+        /// The desired members.
+        #[arg(long, value_name = "FILE")]
+        desired: PathBuf,
+        /// Also deactivate active members absent from the file (and revoke their pending invites).
+        #[arg(long)]
+        deactivate_missing: bool,
+        /// Never touch this member (repeat). The Owner and the signed-in account are always kept.
+        #[arg(long, value_name = "EMAIL")]
+        protect: Vec<String>,
+        /// Most deactivations allowed (default: 10 % of active and pending members).
+        #[arg(long, value_name = "N")]
+        max_deactivate: Option<usize>,
+        /// Browser sessions working at once.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        parallel: usize,
+    },
     /// List members over all pages (read-only, for access reviews).
     Members {
         /// Which members.
@@ -232,6 +281,9 @@ pub enum Command {
         #[arg(long, default_value = "2026-03", value_name = "V")]
         ui_version: UiVersion,
     },
+    /// Check and present evidence folders.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Work on the selector catalog.
     #[command(subcommand)]
     Selectors(SelectorsCommand),
@@ -285,4 +337,38 @@ pub enum SelectorsCommand {
     /// generated classes (SEL003), emails in selectors (SEL004), elements no flow uses (SEL005),
     /// elements without a visible-label or test-id candidate (SEL006). Exit 1 when anything is found.
     Lint,
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check a run folder: the hash chain, every screenshot's hash, the manifest and the
+    /// signature. Names the first line or file that does not match. Exit 0 verified, 1 tampered
+    /// or incomplete, 2 not a run folder.
+    Verify {
+        /// The run folder (holds events.jsonl).
+        dir: PathBuf,
+        /// Public key (PEM) to check the manifest's signature with.
+        #[arg(long, value_name = "FILE")]
+        pubkey: Option<PathBuf>,
+    },
+    /// Write a self-contained report.html and an evidence-index.csv for one or more run folders
+    /// (or audit folders holding them).
+    Report {
+        /// Run folders or audit folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the report.
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Make an ed25519 key pair for --sign-key (private key written 0600).
+    Keygen {
+        /// Private key file to write (PKCS#8 PEM).
+        #[arg(long, value_name = "FILE")]
+        private: PathBuf,
+        /// Public key file to write (PEM), for `audit verify --pubkey`.
+        #[arg(long, value_name = "FILE")]
+        public: PathBuf,
+    },
 }

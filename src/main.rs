@@ -11,21 +11,22 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::Parser;
-use clockify_ui_agent::agent::{self, AgentConfig, BrowserConfig, Session};
+use clockify_ui_agent::agent::{self, AgentConfig, BrowserConfig, EvidenceOptions, Session};
 use clockify_ui_agent::clockify::actions::{Action, Outcome, Report, TargetRole};
 use clockify_ui_agent::clockify::signin::{Secret, SignInOptions};
 use clockify_ui_agent::clockify::{MemberState, Status, REQUIRED_ELEMENTS};
 use clockify_ui_agent::config;
 use clockify_ui_agent::email::is_valid_email;
 use clockify_ui_agent::exit;
+use clockify_ui_agent::jobs;
 use clockify_ui_agent::sandbox::{RunningSandbox, SandboxConfig, Seed, UiVersion, TEST_PREFIX};
 use clockify_ui_agent::selectors::Catalog;
 
 mod cli;
 
 use cli::{
-    Cli, Command, FormatArg, GlobalArgs, RoleArg, SandboxArgs, SandboxCodeArgs, SelectorsCommand,
-    StatusArg,
+    AuditCommand, Cli, Command, FormatArg, GlobalArgs, RoleArg, SandboxArgs, SandboxCodeArgs,
+    SelectorsCommand, StatusArg,
 };
 
 /// An error with the exit code it maps to.
@@ -108,6 +109,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::SandboxCode(args) => sandbox_code(args).await.map(|()| exit::SUCCESS),
         Command::Demo { ui_version } => demo(&global, ui_version).await,
         Command::Selectors(SelectorsCommand::Lint) => selectors_lint(&global),
+        Command::Audit(command) => audit_command(command),
         Command::Login => {
             let mut config = resolve(&global)?;
             if config.sign_in.session_file.is_none() {
@@ -124,8 +126,29 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 session.signed_in.method,
                 file.display()
             );
-            session.close().await;
+            session.close(exit::SUCCESS).await;
             Ok(exit::SUCCESS)
+        }
+        Command::Apply {
+            plan,
+            resume,
+            parallel,
+        } => apply(&global, plan, resume, parallel).await,
+        Command::Sync {
+            desired,
+            deactivate_missing,
+            protect,
+            max_deactivate,
+            parallel,
+        } => {
+            let options = SyncRequest {
+                desired,
+                deactivate_missing,
+                protect,
+                max_deactivate,
+                parallel,
+            };
+            sync(&global, options).await
         }
         Command::Members { status, format } => {
             let config = resolve(&global)?;
@@ -238,6 +261,86 @@ fn actions_of(command: Command) -> Result<Vec<Action>, Failure> {
             )))
         }
     })
+}
+
+/// Who runs the agent: `--actor`, else the CI system's user, else the OS user.
+fn actor(global: &GlobalArgs) -> String {
+    if let Some(a) = &global.actor {
+        return a.clone();
+    }
+    for var in [
+        "GITHUB_ACTOR",
+        "GITLAB_USER_LOGIN",
+        "BUILD_REQUESTEDFOR",
+        "BUILDKITE_BUILD_CREATOR",
+        "USER",
+        "LOGNAME",
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.trim().is_empty() {
+                return if var == "USER" || var == "LOGNAME" {
+                    v
+                } else {
+                    format!("{v} (from {var})")
+                };
+            }
+        }
+    }
+    "unknown".into()
+}
+
+/// The command line for the evidence. Passwords are never arguments; the code command may carry
+/// a mail API key, so its value is replaced.
+fn redacted_command_line() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut hide_next = false;
+    for arg in std::env::args() {
+        if hide_next {
+            out.push("<redacted>".into());
+            hide_next = false;
+        } else if arg == "--otp-command" {
+            out.push(arg);
+            hide_next = true;
+        } else if arg.starts_with("--otp-command=") {
+            out.push("--otp-command=<redacted>".into());
+        } else {
+            out.push(arg);
+        }
+    }
+    out
+}
+
+fn audit_command(command: AuditCommand) -> Result<u8, Failure> {
+    use clockify_ui_agent::audit;
+    match command {
+        AuditCommand::Verify { dir, pubkey } => {
+            let report = audit::verify(&dir, pubkey.as_deref()).map_err(Failure::usage)?;
+            println!("{}", report.summary());
+            Ok(if report.ok() {
+                exit::SUCCESS
+            } else {
+                exit::ACTION_FAILED
+            })
+        }
+        AuditCommand::Report { dirs, out } => {
+            let (html, csv) = audit::report(&dirs, &out).map_err(Failure::usage)?;
+            println!("report: {}", html.display());
+            println!("index:  {}", csv.display());
+            Ok(exit::SUCCESS)
+        }
+        AuditCommand::Keygen { private, public } => {
+            audit::generate_keypair(&private, &public).map_err(Failure::usage)?;
+            println!(
+                "private key (keep it secret, mode 0600): {}",
+                private.display()
+            );
+            println!(
+                "public key (for audit verify --pubkey): {}",
+                public.display()
+            );
+            Ok(exit::SUCCESS)
+        }
+    }
 }
 
 /// Loads the catalog the options name (built-in, `--selectors DIR`, overrides).
@@ -373,6 +476,14 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
             fresh: false,
         },
         audit_dir: Some(global.audit_dir.clone()),
+        evidence: EvidenceOptions {
+            actor: actor(global),
+            ticket: global.ticket.clone(),
+            tenant: global.tenant.clone(),
+            command: redacted_command_line(),
+            sign_key: global.sign_key.clone(),
+            mask_others: global.mask_others,
+        },
         dry_run: global.dry_run,
     })
 }
@@ -412,12 +523,16 @@ async fn run_actions(config: &AgentConfig, actions: &[Action], json: bool) -> Re
     let (reports, error) = session
         .run_actions(actions, |report| print_report(report, json))
         .await;
-    if let Some(dir) = session.evidence.dir() {
+    if let Some(dir) = session.evidence_dir() {
         if !json {
             println!("evidence: {}", dir.display());
         }
     }
-    session.close().await;
+    let code = match &error {
+        Some(e) => e.exit_code(),
+        None => agent::exit_code_for(&reports),
+    };
+    session.close(code).await;
     if let Some(error) = error {
         let done = reports.len();
         let left = actions.len().saturating_sub(done);
@@ -431,6 +546,350 @@ async fn run_actions(config: &AgentConfig, actions: &[Action], json: bool) -> Re
         ));
     }
     Ok(agent::exit_code_for(&reports))
+}
+
+/// Creates `<audit-dir>/batch-<UTC time>-<id>/` (0700): the journal and every run's evidence go in.
+fn new_batch_dir(config: &AgentConfig) -> Result<PathBuf, Failure> {
+    let root = config
+        .audit_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("clockify-audit"));
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap_or_default();
+    let dir = root.join(format!("batch-{stamp}-{}", agent::new_run_id()));
+    clockify_ui_agent::audit::create_private_dir(&dir)
+        .with_context(|| format!("cannot create the batch folder {}", dir.display()))
+        .map_err(Failure::usage)?;
+    Ok(dir)
+}
+
+/// Prints batch progress: a bar with the current item on a terminal, otherwise one line per item.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    json: bool,
+    labels: Vec<String>,
+}
+
+impl Progress {
+    fn new(plan: &jobs::Plan, json: bool) -> Self {
+        let bar = (!json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+            let bar = indicatif::ProgressBar::new(plan.items.len() as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        });
+        Progress {
+            bar,
+            json,
+            labels: plan
+                .items
+                .iter()
+                .map(|i| format!("{} {}", i.action.name(), i.action.email()))
+                .collect(),
+        }
+    }
+
+    fn event(&self, event: agent::ItemEvent) {
+        match event {
+            agent::ItemEvent::Started(i) => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(self.labels[i].clone());
+                }
+            }
+            agent::ItemEvent::AlreadyDone(_) => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+            }
+            agent::ItemEvent::Finished(_, report) => match &self.bar {
+                Some(bar) => {
+                    bar.inc(1);
+                    if report.outcome == Outcome::Failed {
+                        bar.println(format!(
+                            "FAILED {} {}: {}",
+                            report.action, report.email, report.message
+                        ));
+                    }
+                }
+                None => print_report(&report, self.json),
+            },
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Prints the end-of-batch summary table (stdout; with --json one summary object).
+fn print_batch_summary(
+    plan: &jobs::Plan,
+    result: &agent::BatchResult,
+    batch_dir: Option<&std::path::Path>,
+    json: bool,
+) {
+    let count = |o: Outcome| {
+        result
+            .reports
+            .iter()
+            .filter(|(_, r)| r.outcome == o)
+            .count()
+    };
+    if json {
+        let summary = serde_json::json!({
+            "summary": {
+                "items": plan.items.len(),
+                "verified": count(Outcome::Verified),
+                "no_op": count(Outcome::NoOp),
+                "dry_run": count(Outcome::DryRun),
+                "failed": count(Outcome::Failed),
+                "done_before": result.done_before.len(),
+                "not_done": result.not_done.iter().map(|i| plan.items[*i].line).collect::<Vec<_>>(),
+                "batch": batch_dir.map(|d| d.display().to_string()),
+                "agent_peak_rss_kb": peak_rss_kb(),
+            }
+        });
+        println!("{summary}");
+        return;
+    }
+    println!();
+    println!("{:<12} {:>6}", "OUTCOME", "ITEMS");
+    for (name, n) in [
+        ("verified", count(Outcome::Verified)),
+        ("no-op", count(Outcome::NoOp)),
+        ("dry-run", count(Outcome::DryRun)),
+        ("failed", count(Outcome::Failed)),
+        ("done before", result.done_before.len()),
+        ("not done", result.not_done.len()),
+    ] {
+        if n > 0 {
+            println!("{name:<12} {n:>6}");
+        }
+    }
+    println!("{:<12} {:>6}", "total", plan.items.len());
+    for (i, r) in &result.reports {
+        if r.outcome == Outcome::Failed {
+            println!(
+                "  line {}: {} {}: {}",
+                plan.items[*i].line, r.action, r.email, r.message
+            );
+        }
+    }
+    for i in &result.not_done {
+        let item = &plan.items[*i];
+        println!(
+            "  line {}: {} {}: not done",
+            item.line,
+            item.action.name(),
+            item.action.email()
+        );
+    }
+    if let Some(dir) = batch_dir {
+        println!("batch folder (journal and evidence): {}", dir.display());
+        if !result.not_done.is_empty() || result.error.is_some() {
+            println!(
+                "finish it with: clockify-ui-agent apply --resume {}",
+                dir.display()
+            );
+        }
+    }
+}
+
+/// The agent process's peak resident memory (VmHWM), in KiB.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn batch_failure(result: agent::BatchResult) -> Result<u8, Failure> {
+    let code = result.exit_code();
+    match result.error {
+        Some(error) => Err(Failure::new(
+            code,
+            anyhow::Error::new(error).context(format!(
+                "the batch stopped with {} item(s) not done",
+                result.not_done.len()
+            )),
+        )),
+        None => Ok(code),
+    }
+}
+
+async fn apply(
+    global: &GlobalArgs,
+    plan_path: Option<PathBuf>,
+    resume: Option<PathBuf>,
+    parallel: usize,
+) -> Result<u8, Failure> {
+    if parallel == 0 {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--parallel must be at least 1"
+        )));
+    }
+    // Everything is validated before a browser starts: the plan, the journal, the options.
+    let mut config = resolve(global)?;
+    let (plan, batch_dir, mut journal, resume_state) = match resume {
+        Some(dir) => {
+            let journal_path = dir.join("journal.jsonl");
+            let header = jobs::Journal::read_header(&journal_path).map_err(Failure::usage)?;
+            let plan_path = plan_path.unwrap_or_else(|| PathBuf::from(&header.plan_path));
+            let plan = jobs::load_plan(&plan_path).map_err(Failure::usage)?;
+            let (journal, state) = jobs::Journal::open_existing(&journal_path, plan.sha256())
+                .map_err(Failure::usage)?;
+            (plan, dir, Some(journal), Some(state))
+        }
+        None => {
+            let plan_path =
+                plan_path.ok_or_else(|| Failure::usage(anyhow::anyhow!("give --plan FILE")))?;
+            let plan = jobs::load_plan(&plan_path).map_err(Failure::usage)?;
+            let dir = new_batch_dir(&config)?;
+            // A dry run keeps no journal: a later real run must not take it for done work.
+            let journal = if global.dry_run {
+                None
+            } else {
+                let absolute = std::fs::canonicalize(&plan_path).unwrap_or(plan_path.clone());
+                Some(
+                    jobs::Journal::create(
+                        &dir.join("journal.jsonl"),
+                        plan.sha256(),
+                        &absolute.display().to_string(),
+                    )
+                    .map_err(Failure::usage)?,
+                )
+            };
+            (plan, dir, journal, None)
+        }
+    };
+    config.audit_dir = Some(batch_dir.clone());
+    if !global.json {
+        eprintln!(
+            "batch of {} item(s), {} session(s); folder {}",
+            plan.items.len(),
+            parallel.min(plan.items.len().max(1)),
+            batch_dir.display()
+        );
+    }
+    let progress = Progress::new(&plan, global.json);
+    let result = agent::run_plan(
+        &config,
+        None,
+        &plan,
+        journal.as_mut(),
+        resume_state.as_ref(),
+        parallel,
+        |e| progress.event(e),
+    )
+    .await;
+    progress.finish();
+    print_batch_summary(&plan, &result, Some(&batch_dir), global.json);
+    batch_failure(result)
+}
+
+/// Options of `sync`.
+struct SyncRequest {
+    desired: PathBuf,
+    deactivate_missing: bool,
+    protect: Vec<String>,
+    max_deactivate: Option<usize>,
+    parallel: usize,
+}
+
+async fn sync(global: &GlobalArgs, request: SyncRequest) -> Result<u8, Failure> {
+    let desired = jobs::load_desired(&request.desired).map_err(Failure::usage)?;
+    let mut protect = Vec::new();
+    for email in &request.protect {
+        let e = email.trim().to_lowercase();
+        if !is_valid_email(&e) {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--protect '{email}' is not a valid email address"
+            )));
+        }
+        protect.push(e);
+    }
+    if request.parallel == 0 {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--parallel must be at least 1"
+        )));
+    }
+    let mut config = resolve(global)?;
+    let mut session = Session::open(&config).await?;
+    let current = match session.members(|_| {}).await {
+        Ok(m) => m,
+        Err(e) => {
+            session.close(e.exit_code()).await;
+            return Err(e.into());
+        }
+    };
+    let options = jobs::SyncOptions {
+        deactivate_missing: request.deactivate_missing,
+        protect,
+        signed_in: session.signed_in.email.clone(),
+        max_deactivate: request.max_deactivate,
+    };
+    let sync_plan = match jobs::reconcile(&current, &desired, &options) {
+        Ok(p) => p,
+        Err(refusal) => {
+            session.close(refusal.exit_code()).await;
+            let code = refusal.exit_code();
+            return Err(Failure::new(code, anyhow::anyhow!("{refusal}")));
+        }
+    };
+    if !global.json {
+        println!("{} members read; plan:", current.len());
+        print!("{}", sync_plan.render_table());
+    }
+    if sync_plan.is_empty() {
+        session.close(exit::SUCCESS).await;
+        if !global.json {
+            println!(
+                "nothing to do: the workspace matches {}",
+                request.desired.display()
+            );
+        }
+        return Ok(exit::SUCCESS);
+    }
+    if global.dry_run {
+        session.close(exit::SUCCESS).await;
+        if !global.json {
+            println!("--dry-run: nothing changed");
+        }
+        return Ok(exit::SUCCESS);
+    }
+    let plan = jobs::Plan::from_actions(sync_plan.actions.clone());
+    let batch_dir = new_batch_dir(&config)?;
+    config.audit_dir = Some(batch_dir.clone());
+    let mut journal = jobs::Journal::create(
+        &batch_dir.join("journal.jsonl"),
+        plan.sha256(),
+        &format!("sync of {}", request.desired.display()),
+    )
+    .map_err(Failure::usage)?;
+    let progress = Progress::new(&plan, global.json);
+    let result = agent::run_plan(
+        &config,
+        Some(&mut session),
+        &plan,
+        Some(&mut journal),
+        None,
+        request.parallel,
+        |e| progress.event(e),
+    )
+    .await;
+    progress.finish();
+    session.close(result.exit_code()).await;
+    print_batch_summary(&plan, &result, Some(&batch_dir), global.json);
+    batch_failure(result)
 }
 
 async fn members(
@@ -450,7 +909,12 @@ async fn members(
     if interactive {
         eprintln!();
     }
-    session.close().await;
+    session
+        .close(match &all {
+            Ok(_) => exit::SUCCESS,
+            Err(e) => e.exit_code(),
+        })
+        .await;
     let all = all?;
     let wanted: Vec<&MemberState> = all
         .iter()
@@ -602,13 +1066,18 @@ async fn demo(global: &GlobalArgs, ui_version: UiVersion) -> Result<u8, Failure>
             .await;
         all.extend(reports);
         if let Some(error) = error {
-            session.close().await;
+            session.close(error.exit_code()).await;
             return Err(error.into());
         }
     }
     let members = session.members(|_| {}).await;
-    let evidence = session.evidence.dir().map(|d| d.display().to_string());
-    session.close().await;
+    let evidence = session.evidence_dir().map(|d| d.display().to_string());
+    session
+        .close(match &members {
+            Ok(_) => agent::exit_code_for(&all),
+            Err(e) => e.exit_code(),
+        })
+        .await;
     let members = members?;
     let count = |s: Status| members.iter().filter(|m| m.status == s).count();
     println!(

@@ -1,82 +1,375 @@
-//! Audit evidence of a run. For now: the run folder and the before/after screenshots of every
-//! mutation (the hash-chained event log, manifest and report come with the audit milestone).
+//! Audit evidence of a run: this module owns the run folder and everything in it, and the tools
+//! that check and present it afterwards. It consumes events from the flows and jobs; it never
+//! calls the browser (screenshots arrive as PNG bytes).
 //!
-//! Folders are created 0700 and files 0600: evidence shows member data.
+//! # The run folder
+//! One folder per invocation, `<audit dir>/<UTC time>-<run id>/`, created 0700 (files 0600):
+//!
+//! - `events.jsonl`: one JSON object a line, each written whole, flushed and fsynced before
+//!   [`Evidence::event`] returns, so a crash or SIGKILL at any moment leaves a folder that
+//!   [`verify`] reports as incomplete, never as tampered. Every line is
+//!   `{"seq":N,"at":"<RFC 3339 UTC, ms>","kind":"...","data":{...},"prev":"<hex>"}` where `seq`
+//!   counts from 1 (it is the line number) and `prev` is the SHA-256 of the previous line's bytes
+//!   without its newline (64 zeros on line 1): the file is a hash chain.
+//! - `screenshots/NNNN-<action>-<phase>.png`: the viewport with a caption strip above it (address,
+//!   UTC time, signed-in user, action, run id), a red box around the element acted on and grey
+//!   masks over other members' rows. Each is recorded by a `screenshot` event with its SHA-256.
+//! - `manifest.json`, written by [`Evidence::finish`]: counts of events by kind and of actions by
+//!   outcome, the chain head, and the SHA-256 and size of every file. It is a pure function of the
+//!   chain and the files, so [`verify`] recomputes it and any edit shows.
+//! - `manifest.json.sig`, with a signing key: the raw 64-byte ed25519 signature over the exact bytes
+//!   of `manifest.json`. Anyone can check it without this tool:
+//!   `openssl pkeyutl -verify -pubin -inkey audit.pub.pem -rawin -in manifest.json -sigfile manifest.json.sig`.
+//!
+//! # Events and their `data`
+//! The callers write these kinds (the report and the index read them):
+//!
+//! | kind | data |
+//! |---|---|
+//! | `run_start` | written by [`Evidence::create`] from [`RunInfo`] (every field of it) |
+//! | `signed_in` | `{"user": "<email>", "method": "..."}` (who the UI shows as signed in) |
+//! | `step` | `{"what": "..."}` |
+//! | `action` | `{"action", "target", "outcome": "verified"/"no-op"/"dry-run"/"failed", "message", "before": {...}/null, "after": {...}/null, "screenshots": ["screenshots/0001-...png", ...], "millis", "webdriver_commands", "ticket"}`; optional `"signed_in"` |
+//! | `failure` | `{"action", "target", "error", "url", "title", "excerpt", "screenshot"}` (`excerpt` from [`redacted_excerpt`]) |
+//! | `screenshot` | written by [`Evidence::screenshot`]: `{"file", "sha256", "bytes", "width", "height", "action", "phase", "caption": {...}, "highlight": rect/null, "masks": n}` |
+//! | `run_end` | `{"exit_code", "summary"}`; written by [`Evidence::finish`] from its `summary` when the caller did not write one |
+//!
+//! Secrets never reach these files: callers pass no password, code or session token in any event
+//! (redaction happens at the source: [`redact_known`] for the secrets the caller holds,
+//! [`redact_url`] for addresses, [`redacted_excerpt`] for page HTML); the caption's address goes
+//! through [`redact_url`] here as well.
+//!
+//! # What the chain detects
+//! One byte changed in any line or screenshot, a line deleted, added or moved, the file truncated
+//! (against the manifest; without one the run is reported incomplete and verified up to its last
+//! whole line), a screenshot added, deleted or edited, and any edit of the manifest. An attacker
+//! who rewrites the whole folder consistently is caught only by the signature: sign runs whose
+//! evidence matters and keep the public key elsewhere.
 
+mod caption;
+mod chain;
+mod keys;
+mod manifest;
+mod redact;
+mod report;
+mod verify;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::browser::query::Ui;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
-/// Where one run's evidence goes.
-#[derive(Debug)]
-pub struct Evidence {
-    dir: Option<PathBuf>,
-    next: u32,
+pub use keys::generate_keypair;
+pub use redact::{redact_known, redact_url, redacted_excerpt};
+pub use report::report;
+pub use verify::{verify, SignatureCheck, Status, VerifyReport};
+
+/// Name of the event log in a run folder.
+pub const EVENTS_FILE: &str = "events.jsonl";
+/// Name of the manifest in a run folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Name of the detached signature in a run folder.
+pub const SIGNATURE_FILE: &str = "manifest.json.sig";
+/// Name of the screenshot folder in a run folder.
+pub const SCREENSHOTS_DIR: &str = "screenshots";
+
+/// Facts about a run, written in the `run_start` event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// The run id (also the end of the folder name).
+    pub run_id: String,
+    /// Version of this tool.
+    pub tool_version: String,
+    /// Version of the selector catalog.
+    pub catalog_version: String,
+    /// SHA-256 of the selector catalog as loaded.
+    pub catalog_sha256: String,
+    /// Tenant (per-tenant selector overrides), if any.
+    pub tenant: Option<String>,
+    /// Clockify base URL.
+    pub base_url: String,
+    /// Browser name.
+    pub browser: String,
+    /// Browser version, as the WebDriver session reports it.
+    pub browser_version: Option<String>,
+    /// Driver version, if known.
+    pub driver_version: Option<String>,
+    /// Who ran the tool (`--actor` or the CI environment).
+    pub actor: String,
+    /// The approving request or change number (`--ticket`).
+    pub ticket: Option<String>,
+    /// The command line (secrets never in it).
+    pub command: Vec<String>,
+    /// Nothing was changed on purpose.
+    pub dry_run: bool,
+    /// TLS certificate checks were off.
+    pub insecure: bool,
 }
 
-impl Evidence {
-    /// Evidence written under `<audit_dir>/<UTC time>-<run id>/`; `None` keeps nothing.
-    pub fn create(audit_dir: Option<&Path>, run_id: &str) -> std::io::Result<Self> {
-        let Some(root) = audit_dir else {
-            return Ok(Evidence { dir: None, next: 1 });
-        };
-        let stamp = time::OffsetDateTime::now_utc()
-            .format(time::macros::format_description!(
-                "[year][month][day]T[hour][minute][second]Z"
-            ))
-            .unwrap_or_default();
-        let dir = root.join(format!("{stamp}-{run_id}"));
-        create_private_dir(&dir.join("screenshots"))?;
-        Ok(Evidence {
-            dir: Some(dir),
-            next: 1,
-        })
-    }
+/// What the caption strip of a screenshot shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caption {
+    /// The page address (a headless browser shows no address bar).
+    pub url: String,
+    /// UTC time of the screenshot, e.g. `2026-11-30T04:31:41Z` (empty: now).
+    pub time_utc: String,
+    /// The signed-in user as the UI shows it.
+    pub user: String,
+    /// The action and phase, e.g. `deactivate sam@acme.example (before)`.
+    pub action: String,
+    /// The run id.
+    pub run_id: String,
+}
 
-    /// The run folder, if evidence is kept.
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
-    }
+/// A rectangle in CSS pixels of the viewport, as WebDriver's element rect gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rect {
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub width: f64,
+    /// Height.
+    pub height: f64,
+}
 
-    /// Saves a viewport screenshot as `screenshots/NNNN-<action>-<phase>.png`; returns its path.
-    /// A failed screenshot is logged, not fatal: the action's own outcome matters more.
-    pub async fn capture(&mut self, ui: &Ui, action: &str, phase: &str) -> Option<String> {
-        let dir = self.dir.as_ref()?;
-        let name = format!(
-            "{:04}-{}-{}.png",
-            self.next,
-            sanitize(action),
-            sanitize(phase)
-        );
-        self.next += 1;
-        let path = dir.join("screenshots").join(&name);
-        match ui.screenshot().await {
-            Ok(png) => match crate::clockify::signin::write_private(&path, &png) {
-                Ok(()) => Some(path.display().to_string()),
-                Err(e) => {
-                    tracing::warn!("cannot write screenshot {}: {e}", path.display());
-                    None
-                }
-            },
-            Err(e) => {
-                tracing::warn!("cannot take screenshot: {e}");
-                None
-            }
+/// Why an audit operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// Reading or writing a file failed.
+    #[error("{doing} {path}")]
+    Io {
+        /// What was being done ("cannot write").
+        doing: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A key file could not be used.
+    #[error("key file {path}: {message}")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong (never the key itself).
+        message: String,
+    },
+    /// The folder holds no run (no `events.jsonl` in it or in its sub-folders).
+    #[error("{0} is not a run folder (no events.jsonl in it or in its sub-folders)")]
+    NotARunFolder(PathBuf),
+    /// Evidence is disabled or already broken.
+    #[error("{0}")]
+    Unusable(String),
+}
+
+impl AuditError {
+    pub(crate) fn io(doing: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_path_buf();
+        move |source| AuditError::Io {
+            doing,
+            path,
+            source,
         }
     }
 }
 
-/// Keeps file-name parts to letters, digits and dashes.
-fn sanitize(part: &str) -> String {
-    part.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
+/// One run folder being written. Every call is a no-op on [`Evidence::disabled`].
+#[derive(Debug)]
+pub struct Evidence {
+    run_id: String,
+    inner: Option<Open>,
+    pixel_ratio: f64,
+}
+
+#[derive(Debug)]
+struct Open {
+    dir: PathBuf,
+    log: chain::ChainWriter,
+    next_shot: u32,
+    run_end_written: bool,
+}
+
+impl Evidence {
+    /// Creates `<audit_dir>/<UTC time>-<run id>/` 0700 (parents too) with `screenshots/` inside,
+    /// and writes the `run_start` event. Fails if that folder already exists.
+    pub fn create(audit_dir: &Path, info: &RunInfo) -> std::io::Result<Evidence> {
+        let stamp = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!(
+                "[year][month][day]T[hour][minute][second]Z"
+            ))
+            .map_err(std::io::Error::other)?;
+        create_private_dir(audit_dir)?;
+        let dir = audit_dir.join(format!("{stamp}-{}", sanitize(&info.run_id, 40)));
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            let mut builder = std::fs::DirBuilder::new();
+            builder.mode(0o700);
+            builder.create(&dir)?;
+            builder.create(dir.join(SCREENSHOTS_DIR))?;
+        }
+        let log = chain::ChainWriter::create(&dir.join(EVENTS_FILE))?;
+        sync_dir(&dir)?;
+        if let Some(parent) = dir.parent() {
+            sync_dir(parent)?;
+        }
+        let mut evidence = Evidence {
+            run_id: info.run_id.clone(),
+            inner: Some(Open {
+                dir,
+                log,
+                next_shot: 1,
+                run_end_written: false,
+            }),
+            pixel_ratio: 1.0,
+        };
+        let data = serde_json::to_value(info).map_err(std::io::Error::other)?;
+        evidence.event("run_start", data)?;
+        Ok(evidence)
+    }
+
+    /// No evidence at all: every call is a no-op, [`Evidence::screenshot`] returns an empty name.
+    pub fn disabled() -> Evidence {
+        Evidence {
+            run_id: String::new(),
+            inner: None,
+            pixel_ratio: 1.0,
+        }
+    }
+
+    /// Whether evidence is kept (callers skip taking screenshots otherwise).
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// The run folder, if evidence is kept.
+    pub fn dir(&self) -> Option<&Path> {
+        self.inner.as_ref().map(|o| o.dir.as_path())
+    }
+
+    /// The run id (empty when disabled).
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Device pixels per CSS pixel of the screenshots to come (1.0 unless the browser zooms);
+    /// highlight and mask rectangles are scaled by it.
+    pub fn set_pixel_ratio(&mut self, ratio: f64) {
+        if ratio.is_finite() && ratio > 0.0 {
+            self.pixel_ratio = ratio;
+        }
+    }
+
+    /// Appends one event line (kind + data object), flushed and fsynced before returning; the line
+    /// carries seq, UTC time and the SHA-256 of the previous line. A failed write is rolled back
+    /// (or, if that fails too, the log refuses further lines) so the chain never holds a torn line
+    /// in the middle.
+    pub fn event(&mut self, kind: &str, data: Value) -> std::io::Result<()> {
+        let Some(open) = self.inner.as_mut() else {
+            return Ok(());
+        };
+        open.log.append(kind, &data)?;
+        if kind == "run_end" {
+            open.run_end_written = true;
+        }
+        Ok(())
+    }
+
+    /// Composes and writes `screenshots/NNNN-<action>-<phase>.png` (0600): the viewport PNG under a
+    /// caption strip (its address passed through [`redact_url`]), with a red box around `highlight` and `masks` filled grey (GDPR: other
+    /// members' rows); records a `screenshot` event with the file name and its SHA-256; returns
+    /// the file name relative to the run folder (`screenshots/...`), the name the `action` event
+    /// lists. Rectangles are in CSS pixels. The browser's PNG itself is never written.
+    pub fn screenshot(
+        &mut self,
+        png: &[u8],
+        caption: &Caption,
+        highlight: Option<Rect>,
+        masks: &[Rect],
+        action: &str,
+        phase: &str,
+    ) -> std::io::Result<String> {
+        let ratio = self.pixel_ratio;
+        let Some(open) = self.inner.as_mut() else {
+            return Ok(String::new());
+        };
+        let mut caption = caption.clone();
+        caption.url = redact_url(&caption.url);
+        if caption.time_utc.is_empty() {
+            caption.time_utc = now_seconds();
+        }
+        let composed = caption::compose(png, &caption, highlight, masks, ratio)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let name = format!(
+            "{SCREENSHOTS_DIR}/{:04}-{}-{}.png",
+            open.next_shot,
+            sanitize(action, 40),
+            sanitize(phase, 20)
+        );
+        open.next_shot += 1;
+        let path = open.dir.join(&name);
+        write_new_private(&path, &composed.png)?;
+        sync_dir(&open.dir.join(SCREENSHOTS_DIR))?;
+        let data = json!({
+            "file": name,
+            "sha256": sha256_hex(&composed.png),
+            "bytes": composed.png.len(),
+            "width": composed.width,
+            "height": composed.height,
+            "action": action,
+            "phase": phase,
+            "caption": caption,
+            "highlight": highlight,
+            "masks": masks.len(),
+        });
+        open.log.append("screenshot", &data)?;
+        Ok(name)
+    }
+
+    /// Ends the run: writes a `run_end` event from `summary` unless the caller wrote one (then a
+    /// non-null `summary` is ignored), then `manifest.json` (counts of events by kind and of actions
+    /// by outcome, the chain head, every file's SHA-256 and size) and, with a key, the detached
+    /// ed25519 signature `manifest.json.sig` over the manifest's exact bytes. Returns the manifest
+    /// path. On disabled evidence returns an error saying so.
+    pub fn finish(self, summary: Value, sign_key: Option<&Path>) -> Result<PathBuf, AuditError> {
+        let Some(mut open) = self.inner else {
+            return Err(AuditError::Unusable("evidence is disabled".into()));
+        };
+        let key = sign_key.map(keys::load_signing_key).transpose()?;
+        let events_path = open.dir.join(EVENTS_FILE);
+        if !open.run_end_written {
+            let data = if summary.is_object() {
+                summary
             } else {
-                '-'
-            }
-        })
-        .collect()
+                json!({ "summary": summary })
+            };
+            open.log
+                .append("run_end", &data)
+                .map_err(AuditError::io("cannot write", &events_path))?;
+        } else if !summary.is_null() {
+            tracing::debug!("run_end already written; the summary given to finish is not recorded");
+        }
+        drop(open.log);
+        let lines = chain::read_lines(&events_path)?;
+        let files = manifest::recorded_files(&lines);
+        let signed_by = key.as_ref().map(keys::fingerprint);
+        let manifest = manifest::Manifest::build(&lines.lines, files, signed_by);
+        let bytes = manifest.to_bytes();
+        let manifest_path = open.dir.join(MANIFEST_FILE);
+        write_new_private(&manifest_path, &bytes)
+            .map_err(AuditError::io("cannot write", &manifest_path))?;
+        if let Some(key) = &key {
+            let sig_path = open.dir.join(SIGNATURE_FILE);
+            write_new_private(&sig_path, &keys::sign(key, &bytes))
+                .map_err(AuditError::io("cannot write", &sig_path))?;
+        }
+        sync_dir(&open.dir).map_err(AuditError::io("cannot sync", &open.dir))?;
+        Ok(manifest_path)
+    }
 }
 
 /// Creates a folder (and parents) readable by its owner only.
@@ -86,4 +379,115 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(dir)
+}
+
+/// Writes a new file 0600 (never replaces one), fsynced.
+pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Makes a folder's entries durable (a new file's name survives a power loss).
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Lower-case hex of the SHA-256 of `bytes`.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(bytes))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Now, RFC 3339 UTC with milliseconds.
+pub(crate) fn now_millis() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))
+        .unwrap_or_default()
+}
+
+/// Now, RFC 3339 UTC to the second.
+fn now_seconds() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default()
+}
+
+/// Keeps file-name parts to lower-case letters, digits and single dashes, at most `max` chars.
+fn sanitize(part: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in part.chars() {
+        let c = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        };
+        if c == '-' && (out.is_empty() || out.ends_with('-')) {
+            continue;
+        }
+        if out.len() >= max {
+            break;
+        }
+        out.push(c);
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "x".into()
+    } else {
+        out
+    }
+}
+
+/// Counts of a parsed chain, shared by the manifest and the report.
+pub(crate) fn count_by<'a>(values: impl Iterator<Item = &'a str>) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for v in values {
+        *counts.entry(v.to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_name_parts_are_tame() {
+        assert_eq!(sanitize("set-role", 40), "set-role");
+        assert_eq!(sanitize("../../etc/passwd", 40), "etc-passwd");
+        assert_eq!(sanitize("Before Fix!", 40), "before-fix");
+        assert_eq!(sanitize("", 40), "x");
+        assert_eq!(sanitize("abcdefgh", 3), "abc");
+    }
+
+    #[test]
+    fn disabled_evidence_does_nothing() {
+        let mut e = Evidence::disabled();
+        assert!(!e.is_enabled());
+        e.event("step", json!({"what": "x"})).expect("no-op");
+        let name = e
+            .screenshot(b"not a png", &Caption::default(), None, &[], "a", "b")
+            .expect("no-op");
+        assert!(name.is_empty());
+        assert!(e.finish(Value::Null, None).is_err());
+    }
 }

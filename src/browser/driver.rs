@@ -761,11 +761,11 @@ pub fn capabilities(kind: BrowserKind, headless: bool) -> Map<String, Value> {
 }
 
 /// How long [`connect`] waits for a new session. fantoccini's HTTP client has no timeout of its
-/// own, and a Selenium Grid holds a new-session request in its queue until a slot frees or its
-/// `--session-request-timeout` (300 s by default, checked every `--session-request-timeout-period`,
-/// 10 s by default) passes. Waiting longer than that lets the Grid answer first, with its own
-/// "New session request timed out", instead of giving up while the request is still queued (the
-/// Grid would then start a session nobody uses, until its `--session-timeout` ends it).
+/// own, and a Selenium Grid holds a new-session request until a slot is free and the browser has
+/// started, or until its `--session-request-timeout` (300 s by default, checked every
+/// `--session-request-timeout-period`, 10 s by default) passes. Waiting longer than that lets a
+/// busy Grid answer first, with its own reason ("New session request timed out"), instead of the
+/// agent giving up on a request that was still going to be served.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(330);
 
 /// Opens a WebDriver session at `webdriver_url` (a local driver or a remote one such as Selenium

@@ -122,6 +122,33 @@ return scopes.map((scope) => {
 });
 "#;
 
+/// Finds, among the matches of a catalog element (rows), the one whose cell (another catalog
+/// element) reads a given text, and returns its viewport rectangle and, if asked, those of the
+/// others (see [`Ui::row_geometry`]).
+const ROW_GEOMETRY_SCRIPT: &str = r#"
+const [rows, candidates, wanted, others] = arguments;
+const cellText = (row) => {
+  for (const c of candidates) {
+    const node = c.xpath
+      ? document.evaluate(c.query, row, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue
+      : row.querySelector(c.query);
+    if (node) return (node.innerText || node.textContent || '').trim().toLowerCase();
+  }
+  return '';
+};
+const rect = (e) => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
+let target = null;
+const rest = [];
+for (const row of rows) {
+  if (target === null && cellText(row) === wanted) target = rect(row);
+  else if (others) rest.push(rect(row));
+}
+return { target, rest };
+"#;
+
+/// A rectangle in CSS pixels of the viewport: x, y, width, height.
+pub type ViewportRect = [f64; 4];
+
 /// A browser session with the catalog: every lookup and action of the flows goes through here.
 #[derive(Clone)]
 pub struct Ui {
@@ -445,6 +472,66 @@ impl Ui {
             what: format!("reading '{name}' texts: {e}"),
             waited: Duration::ZERO,
         })
+    }
+
+    /// The viewport rectangle of the `rows` match whose `cell` reads `wanted` (case-insensitive),
+    /// and with `others` those of every other match (to mask other people's rows in evidence).
+    /// Two WebDriver commands.
+    pub async fn row_geometry(
+        &self,
+        rows: &str,
+        cell: &str,
+        wanted: &str,
+        others: bool,
+    ) -> Result<(Option<ViewportRect>, Vec<ViewportRect>), QueryError> {
+        let matches = self.all(rows, None).await?;
+        if matches.is_empty() {
+            return Ok((None, Vec::new()));
+        }
+        let spec = self.element(cell)?;
+        let candidates: Vec<serde_json::Value> = spec
+            .candidates
+            .iter()
+            .map(|c| serde_json::json!({"xpath": c.using == Using::XPath, "query": c.query}))
+            .collect();
+        let elements = serde_json::to_value(&matches).map_err(|e| QueryError::Timeout {
+            what: format!("encoding element references: {e}"),
+            waited: Duration::ZERO,
+        })?;
+        let value = self
+            .execute(
+                ROW_GEOMETRY_SCRIPT,
+                vec![
+                    elements,
+                    serde_json::Value::Array(candidates),
+                    serde_json::Value::String(wanted.trim().to_lowercase()),
+                    serde_json::Value::Bool(others),
+                ],
+            )
+            .await?;
+        let target: Option<ViewportRect> =
+            serde_json::from_value(value["target"].clone()).unwrap_or(None);
+        let rest: Vec<ViewportRect> =
+            serde_json::from_value(value["rest"].clone()).unwrap_or_default();
+        Ok((target, rest))
+    }
+
+    /// The page's title.
+    pub async fn title(&self) -> Result<String, QueryError> {
+        self.count(1);
+        self.client
+            .title()
+            .await
+            .map_err(Self::wd_error("reading the page title"))
+    }
+
+    /// The page's HTML source.
+    pub async fn source(&self) -> Result<String, QueryError> {
+        self.count(1);
+        self.client
+            .source()
+            .await
+            .map_err(Self::wd_error("reading the page source"))
     }
 
     /// The visible text of an element (stale → error for the caller to retry its lookup).

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::team::{self, read_member};
 use super::{FlowError, MemberState, Role, Status};
-use crate::audit::Evidence;
+use crate::audit::{Caption, Evidence, Rect};
 use crate::browser::query::{QueryError, Ui};
 
 /// Escape, as WebDriver key input.
@@ -157,8 +157,12 @@ pub struct Context<'a> {
     pub signed_in: &'a str,
     /// Locate everything, change nothing.
     pub dry_run: bool,
-    /// Where screenshots go.
+    /// Where screenshots and events go.
     pub evidence: &'a mut Evidence,
+    /// The approving request or change number, recorded with every action.
+    pub ticket: Option<&'a str>,
+    /// Cover other members' rows in screenshots (GDPR), leaving the target row readable.
+    pub mask_others: bool,
 }
 
 /// Builds a report for `action`.
@@ -183,9 +187,11 @@ impl Run {
         }
     }
 
+    /// Takes a captioned screenshot with the target's row boxed (and other rows masked when
+    /// asked). Evidence problems are logged, never fatal: the action's outcome matters more.
     async fn shot(&mut self, ctx: &mut Context<'_>, phase: &str) {
-        if let Some(path) = ctx.evidence.capture(ctx.ui, self.action, phase).await {
-            self.screenshots.push(path);
+        if let Some(name) = capture(ctx, self.action, &self.email, phase).await {
+            self.screenshots.push(name);
         }
     }
 
@@ -227,13 +233,109 @@ pub async fn run(ctx: &mut Context<'_>, action: &Action) -> Result<Report, FlowE
         Action::ResendInvite { email } => resend(ctx, &mut run, email).await,
         Action::RevokeInvite { email } => revoke(ctx, &mut run, email).await,
     };
-    match result {
-        Ok((outcome, message, after)) => Ok(run.finish(ctx, outcome, message, after)),
-        Err(FlowError::Refused(message)) => Ok(run.finish(ctx, Outcome::Failed, message, None)),
+    let report = match result {
+        Ok((outcome, message, after)) => run.finish(ctx, outcome, message, after),
+        Err(FlowError::Refused(message)) => run.finish(ctx, Outcome::Failed, message, None),
         Err(e) => {
-            run.shot(ctx, "failure").await;
-            Err(e)
+            record_failure(ctx, action.name(), action.email(), &e).await;
+            return Err(e);
         }
+    };
+    record_action(ctx, &report);
+    Ok(report)
+}
+
+/// Screenshot of the viewport with its caption, the target row's box and the masks; returns the
+/// evidence file name.
+async fn capture(ctx: &mut Context<'_>, action: &str, target: &str, phase: &str) -> Option<String> {
+    if !ctx.evidence.is_enabled() {
+        return None;
+    }
+    let ui = ctx.ui;
+    let url = ui.current_url().await.map(String::from).unwrap_or_default();
+    let (highlight, masks) = ui
+        .row_geometry("team.rows", "team.row_email", target, ctx.mask_others)
+        .await
+        .unwrap_or_default();
+    let png = match ui.screenshot().await {
+        Ok(png) => png,
+        Err(e) => {
+            tracing::warn!("cannot take a screenshot: {e}");
+            return None;
+        }
+    };
+    let rect = |r: [f64; 4]| Rect {
+        x: r[0],
+        y: r[1],
+        width: r[2],
+        height: r[3],
+    };
+    let caption = Caption {
+        url,
+        time_utc: String::new(),
+        user: ctx.signed_in.to_string(),
+        action: format!("{action} {target} ({phase})"),
+        run_id: ctx.evidence.run_id().to_string(),
+    };
+    let masks: Vec<Rect> = masks.into_iter().map(rect).collect();
+    match ctx
+        .evidence
+        .screenshot(&png, &caption, highlight.map(rect), &masks, action, phase)
+    {
+        Ok(name) => Some(name),
+        Err(e) => {
+            tracing::warn!("cannot write a screenshot: {e}");
+            None
+        }
+    }
+}
+
+/// Records the `action` event of a finished action.
+fn record_action(ctx: &mut Context<'_>, report: &Report) {
+    let data = serde_json::json!({
+        "action": report.action,
+        "target": report.email,
+        "outcome": report.outcome,
+        "message": report.message,
+        "before": report.before,
+        "after": report.after,
+        "screenshots": report.screenshots,
+        "millis": report.millis,
+        "webdriver_commands": report.webdriver_commands,
+        "ticket": ctx.ticket,
+        "signed_in": ctx.signed_in,
+    });
+    if let Err(e) = ctx.evidence.event("action", data) {
+        tracing::error!("cannot record the action in the evidence: {e}");
+    }
+}
+
+/// Records a failure that stopped the run: a screenshot, the address and title, and a bounded,
+/// redacted excerpt of the page.
+async fn record_failure(ctx: &mut Context<'_>, action: &str, target: &str, error: &FlowError) {
+    if !ctx.evidence.is_enabled() {
+        return;
+    }
+    let screenshot = capture(ctx, action, target, "failure").await;
+    let ui = ctx.ui;
+    let url = ui.current_url().await.map(String::from).unwrap_or_default();
+    let title = ui.title().await.unwrap_or_default();
+    let excerpt = ui
+        .source()
+        .await
+        .map(|html| crate::audit::redacted_excerpt(&html, 2048))
+        .unwrap_or_default();
+    let data = serde_json::json!({
+        "action": action,
+        "target": target,
+        "error": error.to_string(),
+        "url": crate::audit::redact_url(&url),
+        "title": title,
+        "excerpt": excerpt,
+        "screenshot": screenshot,
+    });
+    if let Err(e) = ctx.evidence.event("failure", data) {
+        tracing::error!("cannot record the failure in the evidence: {e}");
     }
 }
 
@@ -395,6 +497,9 @@ pub async fn invite_many(
             chunk.len(),
             sent_at.elapsed()
         );
+    }
+    for report in &reports {
+        record_action(ctx, report);
     }
     Ok(reports)
 }
