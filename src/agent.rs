@@ -29,6 +29,8 @@ pub struct BrowserConfig {
     pub webdriver_url: Option<String>,
     /// Deadline of each wait for the page.
     pub timeout: Duration,
+    /// Longest wait for a new browser session (a Grid queues requests).
+    pub connect_timeout: Duration,
 }
 
 /// Everything a job needs, resolved from the command line and files before any browser starts.
@@ -117,6 +119,7 @@ pub struct Session {
     ticket: Option<String>,
     mask_others: bool,
     sign_key: Option<PathBuf>,
+    session_id: String,
 }
 
 /// A short random id for a run.
@@ -130,6 +133,16 @@ pub fn new_run_id() -> String {
 impl Session {
     /// Starts (or connects to) the browser and signs in.
     pub async fn open(config: &AgentConfig) -> Result<Self, AgentError> {
+        Self::open_serialized(config, None).await
+    }
+
+    /// Like [`Session::open`]; with `sign_in_lock`, sessions start their browsers at once but
+    /// sign in one at a time (a new emailed code replaces the previous one, so concurrent
+    /// sign-ins to one account would take each other's codes).
+    pub async fn open_serialized(
+        config: &AgentConfig,
+        sign_in_lock: Option<&tokio::sync::Mutex<()>>,
+    ) -> Result<Self, AgentError> {
         let started = Instant::now();
         let run_id = new_run_id();
         let (driver, url) = match &config.browser.webdriver_url {
@@ -145,7 +158,8 @@ impl Session {
             }
         };
         let caps = driver::capabilities(config.browser.kind, config.browser.headless);
-        let client = driver::connect(&url, caps).await?;
+        let client =
+            driver::connect_with_timeout(&url, caps, config.browser.connect_timeout).await?;
         let browser_start = started.elapsed();
         let mut evidence = match &config.audit_dir {
             Some(dir) => {
@@ -164,8 +178,15 @@ impl Session {
             None => Evidence::disabled(),
         };
         let ui = Ui::new(client, Arc::clone(&config.catalog)).with_timeout(config.browser.timeout);
+        let session_id = register_client(ui.client()).await;
+        let guard = match sign_in_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         let sign_in_started = Instant::now();
-        let signed_in = match signin::sign_in(&ui, &config.base_url, &config.sign_in).await {
+        let signed_in = signin::sign_in(&ui, &config.base_url, &config.sign_in).await;
+        drop(guard);
+        let signed_in = match signed_in {
             Ok(s) => s,
             Err(e) => {
                 let data = serde_json::json!({
@@ -176,6 +197,7 @@ impl Session {
                 });
                 let _ = evidence.event("failure", data);
                 finish_evidence(evidence, e.exit_code(), None);
+                unregister_client(&session_id);
                 let _ = ui.client().clone().close().await;
                 return Err(e.into());
             }
@@ -187,6 +209,7 @@ impl Session {
         let workspace = match team::workspace_name(&ui).await {
             Ok(name) => name,
             Err(e) => {
+                unregister_client(&session_id);
                 let _ = ui.client().clone().close().await;
                 return Err(e.into());
             }
@@ -209,6 +232,7 @@ impl Session {
             ticket: config.evidence.ticket.clone(),
             mask_others: config.evidence.mask_others,
             sign_key: config.evidence.sign_key.clone(),
+            session_id,
         })
     }
 
@@ -278,6 +302,7 @@ impl Session {
     /// Ends the browser session, stops the driver, and closes the evidence with the run's exit
     /// code (the `run_end` event, the manifest and, with a key, its signature).
     pub async fn close(self, exit_code: u8) {
+        unregister_client(&self.session_id);
         let _ = self.ui.client().clone().close().await;
         if let Some(driver) = self.driver {
             driver.stop().await;
@@ -289,6 +314,39 @@ impl Session {
     pub fn evidence_dir(&self) -> Option<PathBuf> {
         self.evidence.dir().map(PathBuf::from)
     }
+}
+
+/// Sessions open right now, so an interrupted run can end them on a remote WebDriver (a local
+/// driver dies with its process group; a Grid keeps an abandoned session until its own timeout).
+fn open_clients() -> &'static std::sync::Mutex<Vec<(String, fantoccini::Client)>> {
+    static OPEN: std::sync::OnceLock<std::sync::Mutex<Vec<(String, fantoccini::Client)>>> =
+        std::sync::OnceLock::new();
+    OPEN.get_or_init(|| std::sync::Mutex::new(Vec::new()))
+}
+
+/// Registers an open session; returns its id for [`unregister_client`].
+async fn register_client(client: &fantoccini::Client) -> String {
+    let id = client.session_id().await.ok().flatten().unwrap_or_default();
+    if let Ok(mut open) = open_clients().lock() {
+        open.push((id.clone(), client.clone()));
+    }
+    id
+}
+
+fn unregister_client(id: &str) {
+    if let Ok(mut open) = open_clients().lock() {
+        open.retain(|(open_id, _)| open_id != id);
+    }
+}
+
+/// Ends every open session (after Ctrl-C), waiting at most `timeout` in all.
+pub async fn close_open_sessions(timeout: Duration) {
+    let clients: Vec<fantoccini::Client> = match open_clients().lock() {
+        Ok(mut open) => open.drain(..).map(|(_, c)| c).collect(),
+        Err(_) => return,
+    };
+    let closing = futures::future::join_all(clients.into_iter().map(|c| c.close()));
+    let _ = tokio::time::timeout(timeout, closing).await;
 }
 
 /// Writes `run_end` and the manifest; evidence problems are reported, not fatal.
@@ -506,16 +564,18 @@ pub async fn run_plan<F: FnMut(ItemEvent) + Send>(
         return result;
     }
     let shared = tokio::sync::Mutex::new(BatchShared { journal, on_event });
+    let sign_in_lock = tokio::sync::Mutex::new(());
     let lanes = lanes(plan, &todo, parallel);
     let mut given = session;
     let mut futures = Vec::new();
     for (n, lane) in lanes.iter().enumerate() {
         let reuse = if n == 0 { given.take() } else { None };
         let shared = &shared;
+        let sign_in_lock = &sign_in_lock;
         futures.push(async move {
             match reuse {
                 Some(session) => run_items(session, plan, lane, shared).await,
-                None => match Session::open(config).await {
+                None => match Session::open_serialized(config, Some(sign_in_lock)).await {
                     Ok(mut session) => {
                         let out = run_items(&mut session, plan, lane, shared).await;
                         let code = match &out.2 {

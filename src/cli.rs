@@ -139,6 +139,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub dry_run: bool,
 
+    /// Seconds to wait for a new browser session (longer than a Grid's new-session queue timeout).
+    #[arg(long, global = true, default_value_t = 330, value_name = "SECS")]
+    pub connect_timeout: u64,
+
     /// Seconds each wait for the page may take.
     #[arg(long, global = true, default_value_t = 15, value_name = "SECS")]
     pub timeout: u64,

@@ -71,10 +71,14 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async {
-        tokio::select! {
-            result = run(cli) => result,
-            _ = tokio::signal::ctrl_c() => Err(Failure::new(exit::INTERRUPTED, anyhow::anyhow!("interrupted"))),
-        }
+        let interrupted = tokio::select! {
+            result = run(cli) => return result,
+            _ = tokio::signal::ctrl_c() => Failure::new(exit::INTERRUPTED, anyhow::anyhow!("interrupted")),
+        };
+        // The job is dropped here, and with it local drivers and their browsers; sessions on a
+        // remote WebDriver (a Grid) are ended explicitly, or they would hold their slot.
+        agent::close_open_sessions(Duration::from_secs(5)).await;
+        Err(interrupted)
     });
     // Dropping the runtime drops the running job, and with it the driver and its browser.
     drop(runtime);
@@ -465,6 +469,7 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
             driver_path: global.driver_path.clone(),
             webdriver_url: global.webdriver_url.clone(),
             timeout: Duration::from_secs(global.timeout.max(1)),
+            connect_timeout: Duration::from_secs(global.connect_timeout.max(1)),
         },
         catalog: Arc::new(catalog),
         sign_in: SignInOptions {
