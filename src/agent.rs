@@ -206,6 +206,14 @@ impl Session {
             "signed_in",
             serde_json::json!({"user": signed_in.email, "method": signed_in.method}),
         );
+        let _ = evidence.event(
+            "step",
+            serde_json::json!({
+                "what": "session ready",
+                "browser_start_ms": browser_start.as_millis() as u64,
+                "sign_in_ms": sign_in_started.elapsed().as_millis() as u64,
+            }),
+        );
         let workspace = match team::workspace_name(&ui).await {
             Ok(name) => name,
             Err(e) => {
