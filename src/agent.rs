@@ -465,33 +465,37 @@ struct BatchShared<'a, F: FnMut(ItemEvent) + Send> {
     on_event: F,
 }
 
-/// Runs plan items `indices` (in order) in one signed-in session, journaling each.
-async fn run_items<F: FnMut(ItemEvent) + Send>(
-    session: &mut Session,
-    plan: &crate::jobs::Plan,
-    indices: &[usize],
-    shared: &tokio::sync::Mutex<BatchShared<'_, F>>,
-) -> (Vec<(usize, Report)>, Vec<usize>, Option<AgentError>) {
-    let mut reports = Vec::new();
-    if let Err(e) = session.open_team().await {
-        return (reports, indices.to_vec(), Some(e.into()));
+impl<F: FnMut(ItemEvent) + Send> BatchShared<'_, F> {
+    fn on_event_started(&mut self, index: usize) {
+        (self.on_event)(ItemEvent::Started(index));
     }
-    for (position, &index) in indices.iter().enumerate() {
-        let item = &plan.items[index];
-        {
-            let mut s = shared.lock().await;
-            if let Some(journal) = s.journal.as_deref_mut() {
-                if let Err(e) = journal.record(
-                    &item.key(),
-                    item.line,
-                    crate::jobs::ItemState::Started,
-                    None,
-                ) {
-                    tracing::error!("cannot write the journal: {e}");
-                }
-            }
-            (s.on_event)(ItemEvent::Started(index));
+}
+
+/// Attempts per item when the page did not confirm a change (an error toast, a state that did
+/// not change); each attempt re-reads the member first, so nothing is done twice.
+const ATTEMPTS_PER_ITEM: u32 = 3;
+
+/// Times a lane may recover (new browser session, or a fresh sign-in) before it gives up.
+const MAX_RECOVERIES: u32 = 2;
+
+async fn journal_item<F: FnMut(ItemEvent) + Send>(
+    shared: &tokio::sync::Mutex<BatchShared<'_, F>>,
+    item: &crate::jobs::PlanItem,
+    state: crate::jobs::ItemState,
+    outcome: Option<&str>,
+) {
+    let mut s = shared.lock().await;
+    if let Some(journal) = s.journal.as_deref_mut() {
+        if let Err(e) = journal.record(&item.key(), item.line, state, outcome) {
+            tracing::error!("cannot write the journal: {e}");
         }
+    }
+}
+
+/// Runs one item: up to [`ATTEMPTS_PER_ITEM`] attempts while the failure is retryable.
+async fn run_item(session: &mut Session, action: &Action) -> Result<Report, FlowError> {
+    let mut attempt = 1;
+    loop {
         let mut ctx = Context {
             ui: &session.ui,
             signed_in: &session.signed_in.email,
@@ -500,28 +504,152 @@ async fn run_items<F: FnMut(ItemEvent) + Send>(
             ticket: session.ticket.as_deref(),
             mask_others: session.mask_others,
         };
-        match actions::run(&mut ctx, &item.action).await {
+        let mut report = actions::run(&mut ctx, action).await?;
+        if !report.retryable || attempt >= ATTEMPTS_PER_ITEM {
+            if attempt > 1 {
+                report.message = format!(
+                    "{} (attempt {attempt} of {ATTEMPTS_PER_ITEM})",
+                    report.message
+                );
+            }
+            return Ok(report);
+        }
+        tracing::warn!(
+            "{} {}: {}; trying again after re-reading (attempt {} of {ATTEMPTS_PER_ITEM})",
+            report.action,
+            report.email,
+            report.message,
+            attempt + 1
+        );
+        attempt += 1;
+        // The failed attempt may have left the list filtered or a toast up: start from the page.
+        session.open_team().await?;
+    }
+}
+
+/// Whether the page is a sign-in page (the session ended under us).
+async fn on_sign_in_page(ui: &Ui) -> bool {
+    match ui.current_url().await {
+        Ok(url) => url.path().ends_with("/login") || url.path().ends_with("/login-owner"),
+        Err(_) => false,
+    }
+}
+
+/// What [`recover`] managed.
+enum Recovery {
+    /// The session works again: retry the item.
+    Recovered,
+    /// Not a failure recovery can help with.
+    NotApplicable,
+    /// Recovery was tried and failed.
+    Failed(AgentError),
+}
+
+/// Tries to continue after `error`: a new browser session when the old one died, a fresh
+/// sign-in when the session expired and a code command or password is configured.
+async fn recover(session: &mut Session, config: &AgentConfig, error: &FlowError) -> Recovery {
+    match try_recover(session, config, error).await {
+        Ok(true) => Recovery::Recovered,
+        Ok(false) => Recovery::NotApplicable,
+        Err(e) => Recovery::Failed(e),
+    }
+}
+
+async fn try_recover(
+    session: &mut Session,
+    config: &AgentConfig,
+    error: &FlowError,
+) -> Result<bool, AgentError> {
+    if let FlowError::Ui(e) = error {
+        if e.is_session_lost() {
+            tracing::warn!("the browser session was lost ({e}); starting a new one");
+            let fresh = Session::open(config).await?;
+            let old = std::mem::replace(session, fresh);
+            old.close(crate::exit::BROWSER_UNAVAILABLE).await;
+            session.open_team().await?;
+            return Ok(true);
+        }
+    }
+    if on_sign_in_page(&session.ui).await {
+        let options = &config.sign_in;
+        let can_renew = options.email.is_some()
+            && (options.otp_command.is_some() || options.password.is_some());
+        if !can_renew {
+            return Err(FlowError::SignIn(
+                "the session expired in the middle of the batch and no code command or password \
+                 is configured to sign in again"
+                    .into(),
+            )
+            .into());
+        }
+        tracing::warn!("the session expired; signing in again");
+        let mut fresh = options.clone();
+        fresh.fresh = true;
+        let signed_in = signin::sign_in(&session.ui, &config.base_url, &fresh).await?;
+        let _ = session.evidence.event(
+            "signed_in",
+            serde_json::json!({"user": signed_in.email, "method": signed_in.method, "renewed": true}),
+        );
+        session.signed_in = signed_in;
+        session.open_team().await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Runs plan items `indices` (in order) in one signed-in session, journaling each, recovering
+/// from a lost browser or an expired session where it can.
+async fn run_items<F: FnMut(ItemEvent) + Send>(
+    session: &mut Session,
+    config: &AgentConfig,
+    plan: &crate::jobs::Plan,
+    indices: &[usize],
+    shared: &tokio::sync::Mutex<BatchShared<'_, F>>,
+) -> (Vec<(usize, Report)>, Vec<usize>, Option<AgentError>) {
+    let mut reports = Vec::new();
+    let mut recoveries = 0;
+    if let Err(e) = session.open_team().await {
+        return (reports, indices.to_vec(), Some(e.into()));
+    }
+    let mut position = 0;
+    while position < indices.len() {
+        let index = indices[position];
+        let item = &plan.items[index];
+        journal_item(shared, item, crate::jobs::ItemState::Started, None).await;
+        shared.lock().await.on_event_started(index);
+        match run_item(session, &item.action).await {
             Ok(report) => {
-                let mut s = shared.lock().await;
-                if let Some(journal) = s.journal.as_deref_mut() {
-                    let state = if report.outcome == Outcome::Failed {
-                        crate::jobs::ItemState::Failed
-                    } else {
-                        crate::jobs::ItemState::Done
-                    };
-                    let outcome = serde_json::to_value(report.outcome)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string));
-                    if let Err(e) =
-                        journal.record(&item.key(), item.line, state, outcome.as_deref())
-                    {
-                        tracing::error!("cannot write the journal: {e}");
+                let state = if report.outcome == Outcome::Failed {
+                    crate::jobs::ItemState::Failed
+                } else {
+                    crate::jobs::ItemState::Done
+                };
+                let outcome = serde_json::to_value(report.outcome)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string));
+                journal_item(shared, item, state, outcome.as_deref()).await;
+                (shared.lock().await.on_event)(ItemEvent::Finished(
+                    index,
+                    Box::new(report.clone()),
+                ));
+                reports.push((index, report));
+                position += 1;
+            }
+            Err(error) => {
+                if recoveries < MAX_RECOVERIES {
+                    match recover(session, config, &error).await {
+                        Recovery::Recovered => {
+                            recoveries += 1;
+                            continue;
+                        }
+                        Recovery::NotApplicable => {}
+                        Recovery::Failed(other) => {
+                            return (reports, indices[position..].to_vec(), Some(other))
+                        }
                     }
                 }
-                (s.on_event)(ItemEvent::Finished(index, Box::new(report.clone())));
-                reports.push((index, report));
+                return (reports, indices[position..].to_vec(), Some(error.into()));
             }
-            Err(e) => return (reports, indices[position..].to_vec(), Some(e.into())),
         }
     }
     (reports, Vec::new(), None)
@@ -582,10 +710,10 @@ pub async fn run_plan<F: FnMut(ItemEvent) + Send>(
         let sign_in_lock = &sign_in_lock;
         futures.push(async move {
             match reuse {
-                Some(session) => run_items(session, plan, lane, shared).await,
+                Some(session) => run_items(session, config, plan, lane, shared).await,
                 None => match Session::open_serialized(config, Some(sign_in_lock)).await {
                     Ok(mut session) => {
-                        let out = run_items(&mut session, plan, lane, shared).await;
+                        let out = run_items(&mut session, config, plan, lane, shared).await;
                         let code = match &out.2 {
                             Some(e) => e.exit_code(),
                             None => exit_code_for(

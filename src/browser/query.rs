@@ -81,6 +81,7 @@ impl QueryError {
         ) || source.is_invalid_session_id()
             || source.is_no_such_window()
             || source.is_session_not_created()
+            || browser_gone(source)
     }
 
     /// Whether the UI did not match the catalog (exit code 5), as opposed to a WebDriver failure.
@@ -92,6 +93,27 @@ impl QueryError {
                 | QueryError::UnknownElement(_)
         )
     }
+}
+
+/// A driver's "unknown error" that means its browser is gone (geckodriver lost Marionette,
+/// chromedriver lost Chrome).
+fn browser_gone(e: &CmdError) -> bool {
+    let CmdError::Standard(w) = e else {
+        return false;
+    };
+    if w.error != fantoccini::error::ErrorStatus::UnknownError {
+        return false;
+    }
+    let message = w.message.to_lowercase();
+    [
+        "marionette",
+        "not reachable",
+        "disconnected",
+        "session deleted",
+        "browsing context has been discarded",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }
 
 /// Errors worth another try with a fresh lookup: the page re-rendered or is animating.
@@ -165,6 +187,54 @@ pub struct Found {
     pub element: WebElement,
     /// Index of the candidate that matched.
     pub candidate: usize,
+}
+
+/// What one candidate of a catalog element matched in one pass (see [`Ui::probe_all`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateProbe {
+    /// Index among the element's candidates (0 = first choice).
+    pub index: usize,
+    /// How the locator reads in messages, e.g. `text "Team" in <a>`.
+    pub locator: String,
+    /// How many nodes it matched.
+    pub matches: usize,
+    /// How many of those are displayed; `None` where the lookup does not look (a single match,
+    /// or any number for a `multiple` element: those are taken as they are).
+    pub visible: Option<usize>,
+}
+
+/// One pass over a catalog element's candidates, as [`Ui::find`] and [`Ui::all`] make it, with
+/// what each candidate matched (see [`Ui::probe_all`]).
+#[derive(Debug, Clone)]
+pub struct ProbeResult {
+    /// Logical name.
+    pub element: String,
+    /// Whether the catalog expects many matches.
+    pub multiple: bool,
+    /// The candidates probed, in order, up to and including the one the lookup takes (all of
+    /// them when none matched).
+    pub candidates: Vec<CandidateProbe>,
+    /// The candidate the lookup takes, if any matched.
+    pub chosen: Option<usize>,
+    /// What the lookup gets from that candidate (the visible matches where several matched).
+    pub found: Vec<WebElement>,
+}
+
+impl ProbeResult {
+    /// More than one visible match where the catalog requires one.
+    pub fn is_ambiguous(&self) -> bool {
+        !self.multiple && self.found.len() > 1
+    }
+
+    /// The element a required lookup would return: exactly one match (or, for a `multiple`
+    /// element, the first of them).
+    pub fn single(&self) -> Option<&WebElement> {
+        if self.is_ambiguous() {
+            None
+        } else {
+            self.found.first()
+        }
+    }
 }
 
 impl Ui {
@@ -354,6 +424,64 @@ impl Ui {
         scope: Option<&WebElement>,
     ) -> Result<Option<WebElement>, QueryError> {
         Ok(self.all(name, scope).await?.into_iter().next())
+    }
+
+    /// One pass over the candidates of `name` right now (no waiting), like the lookups make it,
+    /// reporting per candidate how many nodes matched and how many are visible: the first
+    /// candidate with matches wins (with several matches of a required element, only visible
+    /// ones count, and a candidate whose matches are all hidden is passed over). Used by
+    /// `selectors check` to tell a first choice from a fallback, an ambiguity and a miss.
+    pub async fn probe_all(
+        &self,
+        name: &str,
+        scope: Option<&WebElement>,
+    ) -> Result<ProbeResult, QueryError> {
+        let spec = self.element(name)?;
+        let wd = |e| Self::wd_error(format!("looking for '{name}'"))(e);
+        let mut result = ProbeResult {
+            element: name.to_string(),
+            multiple: spec.multiple,
+            candidates: Vec::new(),
+            chosen: None,
+            found: Vec::new(),
+        };
+        for (index, locator) in spec.candidates.iter().enumerate() {
+            let matches = self.find_all_raw(scope, locator).await.map_err(wd)?;
+            let mut probe = CandidateProbe {
+                index,
+                locator: locator.label.clone(),
+                matches: matches.len(),
+                visible: None,
+            };
+            if matches.is_empty() {
+                result.candidates.push(probe);
+                continue;
+            }
+            if matches.len() == 1 || spec.multiple {
+                result.candidates.push(probe);
+                result.chosen = Some(index);
+                result.found = matches;
+                return Ok(result);
+            }
+            let mut visible = Vec::with_capacity(matches.len());
+            for element in matches {
+                self.count(1);
+                match element.is_displayed().await {
+                    Ok(true) => visible.push(element),
+                    Ok(false) => {}
+                    Err(e) if e.is_stale_element_reference() => {}
+                    Err(e) => return Err(wd(e)),
+                }
+            }
+            probe.visible = Some(visible.len());
+            result.candidates.push(probe);
+            if !visible.is_empty() {
+                result.chosen = Some(index);
+                result.found = visible;
+                return Ok(result);
+            }
+        }
+        Ok(result)
     }
 
     /// Waits until nothing visible matches `name`.

@@ -12,6 +12,9 @@ use super::{FlowError, MemberState, Role, Status};
 use crate::audit::{Caption, Evidence, Rect};
 use crate::browser::query::{QueryError, Ui};
 
+/// How a failed read-back starts its message (such failures are retried after a re-read).
+const NOT_CONFIRMED: &str = "not confirmed by the Team page";
+
 /// Escape, as WebDriver key input.
 const ESCAPE: &str = "\u{E00C}";
 
@@ -147,6 +150,10 @@ pub struct Report {
     pub millis: u64,
     /// WebDriver commands sent.
     pub webdriver_commands: u64,
+    /// A failure the page did not confirm (an error toast, a state that did not change), worth
+    /// another attempt after re-reading; refusals with a reason are not.
+    #[serde(skip)]
+    pub retryable: bool,
 }
 
 /// What the actions need besides the page.
@@ -212,6 +219,7 @@ impl Run {
             screenshots: self.screenshots,
             millis: self.started.elapsed().as_millis() as u64,
             webdriver_commands: ctx.ui.commands() - self.commands_at_start,
+            retryable: false,
         }
     }
 }
@@ -234,7 +242,12 @@ pub async fn run(ctx: &mut Context<'_>, action: &Action) -> Result<Report, FlowE
         Action::RevokeInvite { email } => revoke(ctx, &mut run, email).await,
     };
     let report = match result {
-        Ok((outcome, message, after)) => run.finish(ctx, outcome, message, after),
+        Ok((outcome, message, after)) => {
+            let retryable = outcome == Outcome::Failed && message.starts_with(NOT_CONFIRMED);
+            let mut report = run.finish(ctx, outcome, message, after);
+            report.retryable = retryable;
+            report
+        }
         Err(FlowError::Refused(message)) => run.finish(ctx, Outcome::Failed, message, None),
         Err(e) => {
             record_failure(ctx, action.name(), action.email(), &e).await;
@@ -441,6 +454,7 @@ pub async fn invite_many(
                     millis: run.millis_so_far() / chunk.len() as u64,
                     webdriver_commands: (ctx.ui.commands() - run.commands_at_start)
                         / chunk.len() as u64,
+                    retryable: false,
                 });
             }
             continue;
@@ -461,6 +475,7 @@ pub async fn invite_many(
                     screenshots: run.screenshots.clone(),
                     millis: per_email,
                     webdriver_commands: 0,
+                    retryable: false,
                 });
             }
             continue;
@@ -490,6 +505,7 @@ pub async fn invite_many(
                 millis: run.millis_so_far() / chunk.len() as u64,
                 webdriver_commands: (ctx.ui.commands() - run.commands_at_start)
                     / chunk.len() as u64,
+                retryable: false,
             });
         }
         tracing::debug!(
@@ -652,10 +668,7 @@ async fn read_back(
             let state = read_member(ui, email).await?.map(|(_, s)| s);
             Ok((
                 Outcome::Failed,
-                format!(
-                    "not confirmed by the Team page ({why}); it shows {}",
-                    describe(&state)
-                ),
+                format!("{NOT_CONFIRMED} ({why}); it shows {}", describe(&state)),
                 state,
             ))
         }
@@ -1100,7 +1113,7 @@ async fn wait_dialog_closed(ui: &Ui, dialog: &Element) -> Result<(), FlowError> 
     }
 }
 
-async fn cancel_dialog(ui: &Ui, dialog: &Element) -> Result<(), FlowError> {
+pub(crate) async fn cancel_dialog(ui: &Ui, dialog: &Element) -> Result<(), FlowError> {
     match ui.find("dialog.cancel", Some(dialog)).await {
         Ok(cancel) => ui.click_element(&cancel.element, "'dialog.cancel'").await?,
         Err(QueryError::WebDriver { source, .. }) if source.is_stale_element_reference() => {
@@ -1145,7 +1158,7 @@ async fn open_row_menu_item(
     Ok(Err(offered))
 }
 
-async fn close_menu(ui: &Ui, row: &Element) -> Result<(), FlowError> {
+pub(crate) async fn close_menu(ui: &Ui, row: &Element) -> Result<(), FlowError> {
     let button = ui.find("team.row_menu_button", Some(row)).await?.element;
     ui.count(1);
     button

@@ -1,0 +1,305 @@
+//! Faults injected into the sandbox while a real batch runs in headless Firefox: a mutation
+//! answered with HTTP 500, sessions expiring in the middle, the browser killed in the middle, slow
+//! pages. Each case is asserted on the sandbox's state and its log of mutating requests: the final
+//! state is right, no mutation was accepted twice, and the outcome is reported honestly.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use clockify_ui_agent::sandbox::UiVersion;
+use serde_json::{json, Value};
+use tokio::process::Command;
+
+mod agent_common;
+
+use agent_common::*;
+
+async fn fault(bed: &Bed, body: Value) {
+    let answer = bed
+        .http
+        .post(format!("{}/__sandbox/faults", bed.sandbox.url()))
+        .json(&body)
+        .send()
+        .await
+        .expect("faults");
+    assert!(answer.status().is_success(), "fault accepted");
+}
+
+async fn accepted_once(bed: &Bed) -> BTreeMap<(String, String), usize> {
+    let mut counts = BTreeMap::new();
+    for key in bed.accepted_mutations().await {
+        *counts.entry(key).or_insert(0) += 1;
+    }
+    for ((kind, target), n) in &counts {
+        assert_eq!(*n, 1, "{kind} {target} accepted {n} times");
+    }
+    counts
+}
+
+fn plan(bed: &Bed, lines: &[&str]) -> String {
+    let path = bed.dir.path().join("plan.csv");
+    std::fs::write(&path, format!("action,email\n{}\n", lines.join("\n"))).expect("plan");
+    path.display().to_string()
+}
+
+fn journal_done(bed: &Bed) -> usize {
+    let mut done = 0;
+    for entry in std::fs::read_dir(bed.audit_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let journal = entry.path().join("journal.jsonl");
+        done += std::fs::read_to_string(journal)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("\"state\":\"done\""))
+            .count();
+    }
+    done
+}
+
+async fn wait_for_done(bed: &Bed, n: usize) {
+    let started = Instant::now();
+    while journal_done(bed) < n {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "{n} item(s) done"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_500_is_reported_then_retried_after_a_reread_and_never_duplicated() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    fault(
+        &bed,
+        json!({"failNext": {"kind": "status", "status": 500, "count": 1}}),
+    )
+    .await;
+    let plan = plan(
+        &bed,
+        &[
+            "deactivate,sam.sales@acme.example",
+            "deactivate,zoe.unicode@acme.example",
+        ],
+    );
+    let run = bed.agent(&["apply", "--plan", &plan]).await;
+    assert_code(&run, 0);
+    assert!(run.stdout.contains("attempt 2 of 3"), "{}", run.stdout);
+    for e in ["sam.sales@acme.example", "zoe.unicode@acme.example"] {
+        assert_eq!(bed.member(e).await.expect("member")["status"], "INACTIVE");
+    }
+    let log = bed.get("/__sandbox/mutations").await;
+    let statuses: Vec<u64> = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .map(|m| m["status"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![500, 200, 200],
+        "one refused, then each accepted once"
+    );
+    accepted_once(&bed).await;
+    // The failed attempt is in the evidence.
+    let mut failed_attempts = 0;
+    for entry in walk(&bed.audit_dir()) {
+        if entry.ends_with("events.jsonl") {
+            failed_attempts += std::fs::read_to_string(&entry)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| {
+                    l.contains("\"kind\":\"action\"") && l.contains("\"outcome\":\"failed\"")
+                })
+                .count();
+        }
+    }
+    assert_eq!(failed_attempts, 1, "the refused attempt is recorded");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+async fn run_batch_with_fault_after_first_item(
+    bed: &Bed,
+    lines: &[&str],
+    extra: &[&str],
+    expire_sessions: bool,
+    kill_browser: bool,
+) -> Run {
+    let plan = plan(bed, lines);
+    let mut args = vec![
+        "--base-url".to_string(),
+        bed.sandbox.url(),
+        "--audit-dir".into(),
+        bed.audit_dir().display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["apply".to_string(), "--plan".into(), plan]);
+    // Slow pages leave time to inject the fault between two items.
+    fault(bed, json!({"latencyMs": [120, 120]})).await;
+    let child = Command::new(agent_bin())
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id().expect("pid");
+    wait_for_done(bed, 1).await;
+    if expire_sessions {
+        bed.http
+            .post(format!("{}/__sandbox/expire-sessions", bed.sandbox.url()))
+            .send()
+            .await
+            .expect("expire sessions");
+    }
+    if kill_browser {
+        // The browser is the driver's child: kill it alone, as a crash would.
+        let driver = children(pid).into_iter().next().expect("driver process");
+        for browser in children(driver) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(browser as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+    let output = child.wait_with_output().await.expect("agent ends");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let mut all = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        all.extend(
+            list.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    all
+}
+
+const THREE: [&str; 3] = [
+    "deactivate,sam.sales@acme.example",
+    "deactivate,zoe.unicode@acme.example",
+    "reactivate,ivy.inactive@acme.example",
+];
+
+async fn assert_three_done(bed: &Bed) {
+    assert_eq!(
+        bed.member("sam.sales@acme.example").await.expect("sam")["status"],
+        "INACTIVE"
+    );
+    assert_eq!(
+        bed.member("zoe.unicode@acme.example").await.expect("zoe")["status"],
+        "INACTIVE"
+    );
+    assert_eq!(
+        bed.member("ivy.inactive@acme.example").await.expect("ivy")["status"],
+        "ACTIVE"
+    );
+    assert_eq!(accepted_once(bed).await.len(), 3, "every item done once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_session_without_a_code_source_stops_with_exit_4_and_resumes() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let session = bed.dir.path().join("session.json");
+    let login = run_agent(
+        &[
+            "--base-url".into(),
+            bed.sandbox.url(),
+            "--account".into(),
+            ADMIN.into(),
+            "--otp-command".into(),
+            bed.otp_command(),
+            "--session-file".into(),
+            session.display().to_string(),
+            "login".into(),
+        ],
+        &[],
+    )
+    .await;
+    assert_code(&login, 0);
+    let session_arg = session.display().to_string();
+    let run = run_batch_with_fault_after_first_item(
+        &bed,
+        &THREE,
+        &["--session-file", &session_arg],
+        true,
+        false,
+    )
+    .await;
+    assert_code(&run, 4);
+    assert!(run.stdout.contains("not done"), "{}", run.stdout);
+    let done = accepted_once(&bed).await.len();
+    assert!((1..3).contains(&done), "stopped midway after {done}");
+    // Resume with a code source: the rest is done, nothing twice.
+    let batch = std::fs::read_dir(bed.audit_dir())
+        .expect("audit")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("journal.jsonl").exists())
+        .expect("batch");
+    let resumed = bed
+        .agent(&["apply", "--resume", &batch.display().to_string()])
+        .await;
+    assert_code(&resumed, 0);
+    assert_three_done(&bed).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_expiring_midway_is_renewed_when_a_code_command_is_set() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let otp = bed.otp_command();
+    let run = run_batch_with_fault_after_first_item(
+        &bed,
+        &THREE,
+        &["--account", ADMIN, "--otp-command", &otp],
+        true,
+        false,
+    )
+    .await;
+    assert_code(&run, 0);
+    assert_three_done(&bed).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_killed_midway_is_replaced_and_the_batch_finishes() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let otp = bed.otp_command();
+    let run = run_batch_with_fault_after_first_item(
+        &bed,
+        &THREE,
+        &["--account", ADMIN, "--otp-command", &otp],
+        false,
+        true,
+    )
+    .await;
+    assert_code(&run, 0);
+    assert_three_done(&bed).await;
+}
