@@ -341,6 +341,11 @@ pub enum SelectorsCommand {
     /// generated classes (SEL003), emails in selectors (SEL004), elements no flow uses (SEL005),
     /// elements without a visible-label or test-id candidate (SEL006). Exit 1 when anything is found.
     Lint,
+    /// Read-only check against a tenant (or the sandbox): signs in, opens every page, dialog and
+    /// menu that can be opened without changing anything (and cancels them), and reports each
+    /// element as first-choice, fallback (drift is coming), ambiguous, missing or not checked.
+    /// Exit 1 when anything is missing or ambiguous. `--json` for a nightly canary job.
+    Check,
 }
 
 /// `audit` subcommands.

@@ -113,6 +113,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::SandboxCode(args) => sandbox_code(args).await.map(|()| exit::SUCCESS),
         Command::Demo { ui_version } => demo(&global, ui_version).await,
         Command::Selectors(SelectorsCommand::Lint) => selectors_lint(&global),
+        Command::Selectors(SelectorsCommand::Check) => selectors_check(&global).await,
         Command::Audit(command) => audit_command(command),
         Command::Login => {
             let mut config = resolve(&global)?;
@@ -362,6 +363,29 @@ fn load_catalog(
         Some(file) => catalog.with_overrides(&file).map_err(Failure::usage),
         None => Ok(catalog),
     }
+}
+
+async fn selectors_check(global: &GlobalArgs) -> Result<u8, Failure> {
+    use clockify_ui_agent::clockify::check;
+    let config = resolve(global)?;
+    let session = Session::open(&config).await?;
+    let checks = check::check_catalog(&session.ui, &config.base_url).await;
+    let code = match &checks {
+        Ok(c) => check::exit_code(c),
+        Err(e) => e.exit_code(),
+    };
+    session.close(code).await;
+    let checks = checks?;
+    if global.json {
+        for c in &checks {
+            if let Ok(line) = serde_json::to_string(c) {
+                println!("{line}");
+            }
+        }
+    } else {
+        print!("{}", check::render_table(&checks));
+    }
+    Ok(code)
 }
 
 fn selectors_lint(global: &GlobalArgs) -> Result<u8, Failure> {

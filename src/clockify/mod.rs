@@ -6,6 +6,7 @@
 //! from the selector catalog; they never build selectors themselves.
 
 pub mod actions;
+pub mod check;
 pub mod signin;
 pub mod team;
 
