@@ -63,7 +63,14 @@ struct Faults {
     /// Fail the next mutations of one kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     fail_next: Option<FailNext>,
+    /// Answer the sign-in pages ([`LOGIN_PATHS`]) with `302` to this absolute http(s) URL, as a
+    /// hijacked or misconfigured sign-in would (origin checks are tested against it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redirect_login_to: Option<String>,
 }
+
+/// The sign-in pages the `redirectLoginTo` fault redirects.
+const LOGIN_PATHS: [&str; 4] = ["/en/login", "/login", "/es/login", "/login-owner"];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -186,9 +193,30 @@ pub(super) fn router(state: AppState) -> Router {
         .fallback(app_page)
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            injected_login_redirect,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             injected_latency,
         ))
         .with_state(state)
+}
+
+/// Answers the sign-in pages with `302` to the configured URL while `redirectLoginTo` is set.
+async fn injected_login_redirect(
+    State(app): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if LOGIN_PATHS.contains(&request.uri().path()) {
+        let target = app.lock().faults.redirect_login_to.clone();
+        if let Some(target) = target {
+            if let Ok(location) = HeaderValue::from_str(&target) {
+                return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// Adds the configured latency to API calls and app pages (not to assets or test endpoints).
@@ -871,7 +899,20 @@ async fn test_latest_code(State(app): State<AppState>, Query(q): Query<MailboxQu
     }
 }
 
-async fn set_faults(State(app): State<AppState>, Json(body): Json<Faults>) -> Json<Faults> {
+async fn set_faults(State(app): State<AppState>, Json(body): Json<Faults>) -> Response {
+    if let Some(target) = &body.redirect_login_to {
+        let absolute_http = url::Url::parse(target)
+            .ok()
+            .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !absolute_http || HeaderValue::from_str(target).is_err() {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "BAD_FAULT",
+                "redirectLoginTo must be an absolute http(s) URL",
+            )
+            .into_response();
+        }
+    }
     let mut inner = app.lock();
     if body.latency_ms.is_some() {
         inner.faults.latency_ms = body.latency_ms;
@@ -882,7 +923,10 @@ async fn set_faults(State(app): State<AppState>, Json(body): Json<Faults>) -> Js
     if body.fail_next.is_some() {
         inner.faults.fail_next = body.fail_next;
     }
-    Json(inner.faults.clone())
+    if body.redirect_login_to.is_some() {
+        inner.faults.redirect_login_to = body.redirect_login_to;
+    }
+    Json(inner.faults.clone()).into_response()
 }
 
 async fn clear_faults(State(app): State<AppState>) -> StatusCode {
