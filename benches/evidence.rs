@@ -1,9 +1,10 @@
 //! What evidence costs: prints the compose time of a 1366x900 screenshot, the time of one event
 //! line (fsynced), and the size of the evidence for one action (two screenshots and its lines).
 //! A benchmark, not a test: it asserts nothing about time. Run it with
-//! `cargo test --release --test audit_bench -- --ignored --nocapture`; set `AUDIT_BENCH_PNG` to a
-//! real browser screenshot to measure on one.
+//! `cargo bench --bench evidence`; set `AUDIT_BENCH_PNG` to a real browser screenshot to measure
+//! on one.
 
+#[path = "../tests/audit_common/mod.rs"]
 mod audit_common;
 
 use std::time::Instant;
@@ -11,9 +12,7 @@ use std::time::Instant;
 use clockify_ui_agent::audit::{Caption, Evidence, Rect};
 use serde_json::json;
 
-#[test]
-#[ignore = "benchmark: prints numbers; run with --ignored --nocapture"]
-fn evidence_cost() {
+fn main() {
     let png = match std::env::var("AUDIT_BENCH_PNG") {
         Ok(path) if !path.is_empty() => std::fs::read(&path).expect("AUDIT_BENCH_PNG is readable"),
         _ => audit_common::fake_png(1366, 900),
