@@ -81,6 +81,9 @@ pub const MAX_PAGES: usize = 4;
 /// settled by then: this only bounds the cost of a missing element).
 const SETTLE: Duration = Duration::from_millis(1500);
 
+/// How long a lookup hit by a re-rendering page is retried, at least.
+const TRANSIENT_RETRY: Duration = Duration::from_secs(1);
+
 /// Rows a page of the member list shows.
 const PAGE_SIZE: usize = 50;
 
@@ -424,8 +427,12 @@ impl Checker<'_> {
                     }
                 }
                 // The page re-rendered between finding and reading: look again.
+                // (Retried for a moment even by a one-shot probe: spinners are looked for while
+                // the page re-renders.)
                 Err(QueryError::WebDriver { source, .. })
-                    if scope.is_none() && is_transient(&source) && started.elapsed() < wait =>
+                    if scope.is_none()
+                        && is_transient(&source)
+                        && started.elapsed() < wait.max(TRANSIENT_RETRY) =>
                 {
                     tracing::trace!(element = name, "probe retried: {source}");
                 }
