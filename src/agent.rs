@@ -396,7 +396,7 @@ fn run_info(
         catalog_version: config.catalog.version().to_string(),
         catalog_sha256: config.catalog.sha256().to_string(),
         tenant: config.evidence.tenant.clone(),
-        base_url: config.base_url.to_string(),
+        base_url: crate::audit::redact_url(config.base_url.as_str()),
         browser: cap("browserName").unwrap_or_else(|| config.browser.kind.to_string()),
         browser_version: cap("browserVersion"),
         driver_version,

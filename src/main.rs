@@ -175,7 +175,8 @@ fn actions_of(command: Command) -> Result<Vec<Action>, Failure> {
             Ok(email)
         } else {
             Err(Failure::usage(anyhow::anyhow!(
-                "'{raw}' is not a valid email address"
+                "'{}' is not a valid email address",
+                clockify_ui_agent::email::printable(raw)
             )))
         }
     };
@@ -266,6 +267,22 @@ fn actions_of(command: Command) -> Result<Vec<Action>, Failure> {
             )))
         }
     })
+}
+
+/// An http(s) URL with a host and no credentials in it (a password in a command line or a
+/// tenants file would land in process lists and evidence).
+fn http_url(text: &str, what: &str) -> Result<url::Url, Failure> {
+    let shown = clockify_ui_agent::email::printable(text);
+    let url = url::Url::parse(text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| Failure::usage(anyhow::anyhow!("{what} '{shown}' is not an http(s) URL")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "{what} must not carry a user name or password"
+        )));
+    }
+    Ok(url)
 }
 
 /// Who runs the agent: `--actor`, else the CI system's user, else the OS user.
@@ -441,12 +458,7 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
                 "no Clockify address: give --base-url URL (or CLOCKIFY_BASE_URL), or --config FILE --tenant NAME"
             ))
         })?;
-    let base_url = url::Url::parse(&base)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| {
-            Failure::usage(anyhow::anyhow!("--base-url '{base}' is not an http(s) URL"))
-        })?;
+    let base_url = http_url(&base, "the Clockify base URL")?;
     let locale = tenant
         .locale
         .clone()
@@ -477,13 +489,13 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
     if let Some(e) = &email {
         if !is_valid_email(e) {
             return Err(Failure::usage(anyhow::anyhow!(
-                "account '{e}' is not a valid email address"
+                "account '{}' is not a valid email address",
+                clockify_ui_agent::email::printable(e)
             )));
         }
     }
     if let Some(url) = &global.webdriver_url {
-        url::Url::parse(url)
-            .map_err(|e| Failure::usage(anyhow::anyhow!("--webdriver-url '{url}': {e}")))?;
+        http_url(url, "--webdriver-url")?;
     }
     Ok(AgentConfig {
         base_url,

@@ -398,6 +398,9 @@ impl DriverProcess {
             // Its own process group: one signal reaches the driver and the browser it starts, and
             // a Ctrl-C in the terminal reaches neither (the agent decides when they end).
             .process_group(0)
+            // The browser needs none of the agent's secrets in its environment.
+            .env_remove("CLOCKIFY_PASSWORD")
+            .env_remove("CLOCKIFY_OTP_COMMAND")
             // Belt and braces for the driver itself; Drop kills the whole group.
             .kill_on_drop(true);
         let spawned = command.spawn().and_then(|child| match child.id() {

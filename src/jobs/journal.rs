@@ -132,7 +132,7 @@ impl ResumeState {
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     /// Reading or writing failed.
-    #[error("journal {path}: {source}")]
+    #[error("journal {path}")]
     Io {
         /// The journal.
         path: String,

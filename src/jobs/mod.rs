@@ -71,7 +71,7 @@ pub struct Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The file.
         path: String,
