@@ -31,6 +31,8 @@ pub struct BrowserConfig {
     pub timeout: Duration,
     /// Longest wait for a new browser session (a Grid queues requests).
     pub connect_timeout: Duration,
+    /// Accept invalid TLS certificates (`--insecure`; recorded in the evidence).
+    pub insecure: bool,
 }
 
 /// Everything a job needs, resolved from the command line and files before any browser starts.
@@ -157,7 +159,10 @@ impl Session {
                 (Some(process), url)
             }
         };
-        let caps = driver::capabilities(config.browser.kind, config.browser.headless);
+        let mut caps = driver::capabilities(config.browser.kind, config.browser.headless);
+        if config.browser.insecure {
+            caps.insert("acceptInsecureCerts".into(), serde_json::Value::Bool(true));
+        }
         let client =
             driver::connect_with_timeout(&url, caps, config.browser.connect_timeout).await?;
         let browser_start = started.elapsed();
@@ -404,7 +409,7 @@ fn run_info(
         ticket: config.evidence.ticket.clone(),
         command: config.evidence.command.clone(),
         dry_run: config.dry_run,
-        insecure: false,
+        insecure: config.browser.insecure,
     }
 }
 

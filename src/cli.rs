@@ -143,6 +143,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 330, value_name = "SECS")]
     pub connect_timeout: u64,
 
+    /// Accept invalid TLS certificates of the Clockify site (a test instance); certificate checks
+    /// stay on without it, and its use is recorded in the evidence.
+    #[arg(long, global = true)]
+    pub insecure: bool,
+
     /// Seconds each wait for the page may take.
     #[arg(long, global = true, default_value_t = 15, value_name = "SECS")]
     pub timeout: u64,

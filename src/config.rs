@@ -66,7 +66,7 @@ struct TenantsFile {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    crate::files::read_regular_text(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })

@@ -12,6 +12,7 @@ pub mod clockify;
 pub mod config;
 pub mod email;
 pub mod exit;
+pub mod files;
 pub mod jobs;
 pub mod sandbox;
 pub mod selectors;

@@ -497,6 +497,17 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
     if let Some(url) = &global.webdriver_url {
         http_url(url, "--webdriver-url")?;
     }
+    if global.insecure {
+        eprintln!(
+            "warning: --insecure: TLS certificate errors are ignored (recorded in the evidence)"
+        );
+    }
+    // A saved session is checked now (mode, format, origin), before any browser starts.
+    let session_file = global.session_file.clone().or(tenant.session_file.clone());
+    if let Some(path) = session_file.as_deref().filter(|p| p.exists()) {
+        clockify_ui_agent::clockify::signin::load_session_file(path, &base_url)
+            .map_err(|e| Failure::new(e.exit_code(), e))?;
+    }
     Ok(AgentConfig {
         base_url,
         browser: BrowserConfig {
@@ -506,10 +517,11 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
             webdriver_url: global.webdriver_url.clone(),
             timeout: Duration::from_secs(global.timeout.max(1)),
             connect_timeout: Duration::from_secs(global.connect_timeout.max(1)),
+            insecure: global.insecure,
         },
         catalog: Arc::new(catalog),
         sign_in: SignInOptions {
-            session_file: global.session_file.clone().or(tenant.session_file.clone()),
+            session_file,
             email,
             otp_command: global.otp_command.clone().or(tenant.otp_command.clone()),
             password,

@@ -452,7 +452,7 @@ async fn bad_plan_and_desired_state_files_are_refused_before_any_browser() {
         "a folder named like a plan",
         with(no_browser(&bed), &["apply", "--plan", &folder_plan]),
         2,
-        &[&format!("cannot read {folder_plan}"), "Is a directory"],
+        &[&format!("cannot read {folder_plan}"), "not a regular file"],
     ));
     cases.push(Case::new(
         "a plan that does not exist",

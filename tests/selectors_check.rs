@@ -54,6 +54,7 @@ fn config(sandbox: &RunningSandbox, overrides: Option<&Path>) -> AgentConfig {
             webdriver_url: None,
             timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(60),
+            insecure: false,
         },
         catalog: Arc::new(catalog),
         sign_in: SignInOptions {

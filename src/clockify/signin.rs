@@ -310,9 +310,11 @@ async fn run_otp_command(command: &str, email: &str) -> Result<Secret, FlowError
 }
 
 /// Loads a saved session into the browser; `Ok(None)` when it has expired.
-async fn restore_session(ui: &Ui, base: &Url, path: &Path) -> Result<Option<String>, FlowError> {
+/// Reads and checks a saved session without a browser: private to its owner, a saved session,
+/// and for `base`'s origin. `main` calls it before any browser starts.
+pub fn load_session_file(path: &Path, base: &Url) -> Result<SavedSession, FlowError> {
     check_private(path)?;
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::files::read_regular_text(path).map_err(|e| {
         FlowError::Setup(format!("cannot read session file {}: {e}", path.display()))
     })?;
     let saved: SessionFile = serde_json::from_str(&text).map_err(|e| {
@@ -337,6 +339,14 @@ async fn restore_session(ui: &Ui, base: &Url, path: &Path) -> Result<Option<Stri
             base.origin().ascii_serialization()
         )));
     }
+    Ok(SavedSession(saved))
+}
+
+/// A saved session read by [`load_session_file`] (its secrets stay inside).
+pub struct SavedSession(SessionFile);
+
+async fn restore_session(ui: &Ui, base: &Url, path: &Path) -> Result<Option<String>, FlowError> {
+    let SavedSession(saved) = load_session_file(path, base)?;
     // Cookies and storage can only be set on a page of the origin: the sign-in page is one that
     // needs no session.
     ui.goto(&join(base, &login_path(ui))?).await?;

@@ -193,7 +193,7 @@ pub(crate) fn read_input(path: &Path) -> Result<(Vec<u8>, Format), PlanError> {
             max: MAX_INPUT_BYTES,
         });
     }
-    let bytes = std::fs::read(path).map_err(read_error)?;
+    let bytes = crate::files::read_regular(path).map_err(read_error)?;
     Ok((bytes, format))
 }
 

@@ -203,7 +203,7 @@ impl Seed {
 
     /// Reads and validates a seed file.
     pub fn load(path: &Path) -> Result<Self, SeedError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+        let text = crate::files::read_regular_text(path).map_err(|source| SeedError::Read {
             path: path.display().to_string(),
             source,
         })?;

@@ -394,7 +394,7 @@ impl Catalog {
 }
 
 fn read_text(path: &Path) -> Result<String, CatalogError> {
-    std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+    crate::files::read_regular_text(path).map_err(|source| CatalogError::Read {
         path: path.to_path_buf(),
         source,
     })
