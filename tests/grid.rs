@@ -431,6 +431,74 @@ async fn three_agents_share_a_two_slot_selenium_grid() {
 /// The agent's own connect timeout is longer, so it waits that long and then exits 3 with the
 /// Grid's reason, neither hanging nor giving up first. (No browser starts in this test.)
 #[tokio::test(flavor = "multi_thread")]
+async fn one_batch_runs_in_two_concurrent_grid_sessions() {
+    let http = http_client();
+    let grid = Grid::start(&http, SLOTS, QUEUE_TIMEOUT_SECS).await;
+    let sandbox = RunningSandbox::start_local(SandboxConfig {
+        seed: Seed::builtin(),
+        ui_version: UiVersion::V2026_03,
+    })
+    .await
+    .expect("sandbox starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = dir.path().join("plan.csv");
+    std::fs::write(
+        &plan,
+        format!(
+            "action,email,role\ndeactivate,{SAM},\ninvite,{NEWCOMER},\nset-role,{RITA},admin\nreactivate,ivy.inactive@acme.example,\n"
+        ),
+    )
+    .expect("plan");
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = tokio::spawn(watch_sessions(
+        grid.url.clone(),
+        http.clone(),
+        Arc::clone(&stop),
+    ));
+    let mut args = code_sign_in(&sandbox.url());
+    args.extend([
+        "apply".to_string(),
+        "--parallel".into(),
+        "2".into(),
+        "--plan".into(),
+        plan.display().to_string(),
+    ]);
+    let run = agent(&sandbox.url(), &grid.url, &dir.path().join("audit"), &args).await;
+    stop.store(true, Ordering::SeqCst);
+    let (most, seen) = watcher.await.expect("watcher");
+    assert_eq!(
+        run.code, 0,
+        "apply --parallel 2 through the Grid:\n{}",
+        run.output
+    );
+    assert_eq!(most, 2, "two sessions at the same time (saw {seen:?})");
+    let state = get_json(&http, format!("{}/__sandbox/state", sandbox.url())).await;
+    assert_eq!(member(&state, SAM)["status"], "INACTIVE");
+    assert_eq!(member(&state, NEWCOMER)["status"], "PENDING");
+    assert_eq!(member(&state, RITA)["roles"][0], "WORKSPACE_ADMIN");
+    assert_eq!(
+        member(&state, "ivy.inactive@acme.example")["status"],
+        "ACTIVE"
+    );
+    let log = get_json(&http, format!("{}/__sandbox/mutations", sandbox.url())).await;
+    let accepted: Vec<(String, String)> = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter(|m| m["status"] == 200)
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap_or_default().to_string(),
+                m["targets"][0].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let unique: BTreeSet<_> = accepted.iter().cloned().collect();
+    assert_eq!(accepted.len(), 4, "each item once: {accepted:?}");
+    assert_eq!(unique.len(), 4, "nothing twice: {accepted:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_queued_request_is_refused_after_the_grid_queue_timeout_and_the_agent_exits_3() {
     let http = http_client();
     let queue_timeout = 3;
