@@ -128,8 +128,8 @@ fn is_transient(e: &CmdError) -> bool {
 /// Reads texts inside each scope element with the catalog's candidates, in order (see
 /// [`Ui::texts_in`]). `innerText` is the rendered text, as WebDriver's "get element text".
 const TEXTS_IN_SCRIPT: &str = r#"
-const [scopes, candidates] = arguments;
-return scopes.map((scope) => {
+const [scopes, lists] = arguments;
+const read = (scope, candidates) => {
   for (const c of candidates) {
     let nodes = [];
     if (c.xpath) {
@@ -141,7 +141,8 @@ return scopes.map((scope) => {
     if (nodes.length) return nodes.map((n) => (n.innerText || n.textContent || '').trim());
   }
   return null;
-});
+};
+return lists.map((candidates) => scopes.map((scope) => read(scope, candidates)));
 "#;
 
 /// Finds, among the matches of a catalog element (rows), the one whose cell (another catalog
@@ -572,20 +573,33 @@ impl Ui {
         scopes: &[WebElement],
         name: &str,
     ) -> Result<Vec<Option<Vec<String>>>, QueryError> {
+        Ok(self
+            .texts_in_each(scopes, &[name])
+            .await?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// [`Ui::texts_in`] for several elements at once (one WebDriver command in all): the result
+    /// has one entry per name, each with one entry per scope.
+    pub async fn texts_in_each(
+        &self,
+        scopes: &[WebElement],
+        names: &[&str],
+    ) -> Result<Vec<Vec<Option<Vec<String>>>>, QueryError> {
         if scopes.is_empty() {
-            return Ok(Vec::new());
+            return Ok(names.iter().map(|_| Vec::new()).collect());
         }
-        let spec = self.element(name)?;
-        let candidates: Vec<serde_json::Value> = spec
-            .candidates
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "xpath": c.using == Using::XPath,
-                    "query": c.query,
-                })
-            })
-            .collect();
+        let mut lists = Vec::with_capacity(names.len());
+        for name in names {
+            let spec = self.element(name)?;
+            let candidates: Vec<serde_json::Value> = spec
+                .candidates
+                .iter()
+                .map(|c| serde_json::json!({"xpath": c.using == Using::XPath, "query": c.query}))
+                .collect();
+            lists.push(serde_json::Value::Array(candidates));
+        }
         let elements = serde_json::to_value(scopes).map_err(|e| QueryError::Timeout {
             what: format!("encoding element references: {e}"),
             waited: Duration::ZERO,
@@ -593,11 +607,11 @@ impl Ui {
         let value = self
             .execute(
                 TEXTS_IN_SCRIPT,
-                vec![elements, serde_json::Value::Array(candidates)],
+                vec![elements, serde_json::Value::Array(lists)],
             )
             .await?;
         serde_json::from_value(value).map_err(|e| QueryError::Timeout {
-            what: format!("reading '{name}' texts: {e}"),
+            what: format!("reading the texts of {}: {e}", names.join(", ")),
             waited: Duration::ZERO,
         })
     }

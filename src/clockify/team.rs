@@ -116,15 +116,28 @@ pub async fn row_email(ui: &Ui, row: &Element) -> Result<String, FlowError> {
         .unwrap_or_default())
 }
 
-/// Reads what rows show: email, name, status and roles (five WebDriver commands for any number
-/// of rows).
+/// Reads what rows show: email, name, status and roles (one WebDriver command for any number of
+/// rows).
 pub async fn read_rows(ui: &Ui, rows: &[Element]) -> Result<Vec<MemberState>, FlowError> {
     let first = |texts: &Option<Vec<String>>| texts.as_ref().and_then(|t| t.first().cloned());
-    let emails = ui.texts_in(rows, "team.row_email").await?;
-    let names = ui.texts_in(rows, "team.row_name").await?;
-    let pending = ui.texts_in(rows, "team.row_pending_tag").await?;
-    let inactive = ui.texts_in(rows, "team.row_inactive_name").await?;
-    let roles = ui.texts_in(rows, "team.row_role_labels").await?;
+    let mut cells = ui
+        .texts_in_each(
+            rows,
+            &[
+                "team.row_email",
+                "team.row_name",
+                "team.row_pending_tag",
+                "team.row_inactive_name",
+                "team.row_role_labels",
+            ],
+        )
+        .await?
+        .into_iter();
+    let mut next = || cells.next().unwrap_or_default();
+    let (emails, names, pending, inactive, roles) = (next(), next(), next(), next(), next());
+    if emails.len() != rows.len() {
+        return Err(missing_in_row(ui, "team.row_email"));
+    }
     let mut states = Vec::with_capacity(rows.len());
     for i in 0..rows.len() {
         let email = first(&emails[i]).ok_or_else(|| missing_in_row(ui, "team.row_email"))?;
