@@ -747,34 +747,6 @@ async fn ui_drift_exits_5_naming_the_element_and_an_override_file_fixes_it() {
     );
 }
 
-/// Whether a process with this pid is still alive (and not a zombie).
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            stat.split_whitespace()
-                .nth(2)
-                .is_none_or(|state| state != "Z")
-        })
-        .unwrap_or(false)
-}
-
-/// Child pids of `pid`, from every thread of it (a child belongs to the thread that forked it).
-fn children(pid: u32) -> Vec<u32> {
-    let mut all = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        all.extend(
-            list.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok()),
-        );
-    }
-    all
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_exits_130_and_stops_driver_and_browser() {
     let bed = Bed::start(UiVersion::V2026_03).await;

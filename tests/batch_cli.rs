@@ -48,38 +48,6 @@ async fn a_bad_plan_is_refused_whole_with_line_numbers() {
     assert_eq!(bed.all_mutations().await, 0, "nothing done");
 }
 
-/// Kills `pid` and, with it, the driver processes it started (they run in their own process
-/// groups, so a SIGKILL of the agent alone would leave them behind).
-fn kill_hard(pid: u32) {
-    for child in children(pid) {
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(child as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    );
-}
-
-/// Child pids of `pid`, from every thread of it.
-fn children(pid: u32) -> Vec<u32> {
-    let mut all = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        all.extend(
-            list.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok()),
-        );
-    }
-    all
-}
-
 fn done_lines(journal: &std::path::Path) -> usize {
     std::fs::read_to_string(journal)
         .unwrap_or_default()

@@ -187,22 +187,6 @@ async fn run_batch_with_fault_after_first_item(
     }
 }
 
-fn children(pid: u32) -> Vec<u32> {
-    let mut all = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        all.extend(
-            list.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok()),
-        );
-    }
-    all
-}
-
 const THREE: [&str; 3] = [
     "deactivate,sam.sales@acme.example",
     "deactivate,zoe.unicode@acme.example",

@@ -197,3 +197,46 @@ pub fn pngs_under(dir: &Path) -> usize {
     }
     count
 }
+
+/// Whether a process with this pid is still alive (and not a zombie).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            stat.split_whitespace()
+                .nth(2)
+                .is_none_or(|state| state != "Z")
+        })
+        .unwrap_or(false)
+}
+
+/// Child pids of `pid`, from every thread of it (a child belongs to the thread that forked it).
+pub fn children(pid: u32) -> Vec<u32> {
+    let mut all = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        all.extend(
+            list.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    all
+}
+
+/// Kills `pid` and, with it, the driver processes it started (they run in their own process
+/// groups, so a SIGKILL of the agent alone would leave them behind).
+pub fn kill_hard(pid: u32) {
+    for child in children(pid) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(child as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
