@@ -570,27 +570,11 @@ async fn set_status(
         }
     };
     if wanted == Status::Inactive {
-        ctx.ui
-            .click_element(&menu_item, "'menu.deactivate'")
-            .await?;
-        let dialog = ctx.ui.find("dialog.open", None).await?.element;
-        let confirm = ctx.ui.find("confirm.confirm_button", Some(&dialog)).await?;
-        // The destructive click happens only if the row still shows the same member.
-        let shown = team::row_email(ctx.ui, &row).await?;
-        if !shown.eq_ignore_ascii_case(email) {
-            cancel_dialog(ctx.ui, &dialog).await?;
-            return Err(FlowError::Refused(format!(
-                "the row changed to {shown} before confirming; nothing was done"
-            )));
-        }
-        if ctx.dry_run {
-            cancel_dialog(ctx.ui, &dialog).await?;
+        let confirmed =
+            confirm_destructive(ctx, &row, email, &menu_item, "'menu.deactivate'").await?;
+        if !confirmed {
             return Ok((Outcome::DryRun, format!("would deactivate {email}"), None));
         }
-        ctx.ui
-            .click_element(&confirm.element, "'confirm.confirm_button'")
-            .await?;
-        wait_dialog_closed(ctx.ui, &dialog).await?;
     } else {
         if ctx.dry_run {
             close_menu(ctx.ui, &row).await?;
@@ -764,28 +748,13 @@ async fn revoke(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
             )))
         }
     };
-    ctx.ui.click_element(&item, "'menu.revoke_invite'").await?;
-    let dialog = ctx.ui.find("dialog.open", None).await?.element;
-    let confirm = ctx.ui.find("confirm.confirm_button", Some(&dialog)).await?;
-    let shown = team::row_email(ctx.ui, &row).await?;
-    if !shown.eq_ignore_ascii_case(email) {
-        cancel_dialog(ctx.ui, &dialog).await?;
-        return Err(FlowError::Refused(format!(
-            "the row changed to {shown} before confirming; nothing was done"
-        )));
-    }
-    if ctx.dry_run {
-        cancel_dialog(ctx.ui, &dialog).await?;
+    if !confirm_destructive(ctx, &row, email, &item, "'menu.revoke_invite'").await? {
         return Ok((
             Outcome::DryRun,
             format!("would revoke the invitation of {email}"),
             None,
         ));
     }
-    ctx.ui
-        .click_element(&confirm.element, "'confirm.confirm_button'")
-        .await?;
-    wait_dialog_closed(ctx.ui, &dialog).await?;
     let ui = ctx.ui;
     let gone = ui
         .wait_until(&format!("{email} to leave the list"), || async {
@@ -1048,6 +1017,37 @@ async fn scope_is_selected(
     let option = scope_option(ui, dialog, role, entry).await?;
     let checkbox = option_checkbox(ui, &option).await?;
     is_selected(ui, &checkbox).await
+}
+
+/// Clicks a destructive row-menu item and confirms the dialog it opens, but only if the row still
+/// shows `email` when read again right before the click. Returns `false` in a dry run, after
+/// locating the confirming button and cancelling.
+async fn confirm_destructive(
+    ctx: &Context<'_>,
+    row: &Element,
+    email: &str,
+    item: &Element,
+    what: &str,
+) -> Result<bool, FlowError> {
+    let ui = ctx.ui;
+    ui.click_element(item, what).await?;
+    let dialog = ui.find("dialog.open", None).await?.element;
+    let confirm = ui.find("confirm.confirm_button", Some(&dialog)).await?;
+    let shown = team::row_email(ui, row).await?;
+    if !shown.eq_ignore_ascii_case(email) {
+        cancel_dialog(ui, &dialog).await?;
+        return Err(FlowError::Refused(format!(
+            "the row changed to {shown} before confirming; nothing was done"
+        )));
+    }
+    if ctx.dry_run {
+        cancel_dialog(ui, &dialog).await?;
+        return Ok(false);
+    }
+    ui.click_element(&confirm.element, "'confirm.confirm_button'")
+        .await?;
+    wait_dialog_closed(ui, &dialog).await?;
+    Ok(true)
 }
 
 /// Opens the role dialog from a row: a role label if there is one, else "+ Role".
