@@ -74,9 +74,36 @@ fn read(path: &Path) -> Result<String, ConfigError> {
 
 fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, ConfigError> {
     let de = toml::Deserializer::new(text);
-    serde_path_to_error::deserialize(de).map_err(|e| ConfigError::Invalid {
-        path: path.to_path_buf(),
-        message: format!("{}: {}", e.path(), e.inner().message().trim()),
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        // The parser's message may span lines ("invalid table header\nexpected ..."); an error
+        // is one line. Its source excerpt is left out: a credentials file holds a password.
+        let said = e
+            .inner()
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(": ");
+        let key = e.path().to_string();
+        // serde_path_to_error writes "." for the top level: a syntax error or a missing table,
+        // which the line number (when there is one) places better than a key path.
+        let message = if key == "." {
+            // A missing table comes with the empty span 0..0, which places nothing.
+            match e.inner().span().filter(|span| span.end > 0) {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}: {said}")
+                }
+                None => said,
+            }
+        } else {
+            format!("{key}: {said}")
+        };
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        }
     })
 }
 
@@ -130,7 +157,8 @@ struct CredentialsFile {
 /// Reads a credentials file (`email = "…"`, `password = "…"`); it must not be readable by others.
 pub fn load_credentials(path: &Path) -> Result<Credentials, ConfigError> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).map_err(|source| ConfigError::Read {
+    // The type first: a device or a folder is not "readable by others", it is not a file.
+    let meta = crate::files::regular_metadata(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -172,6 +200,33 @@ mod tests {
         let err = load_tenant(&path, "acme").expect_err("unknown key");
         assert!(err.to_string().contains("tenants.acme"), "{err}");
         assert!(err.to_string().contains("base_ur1"), "{err}");
+    }
+
+    #[test]
+    fn top_level_errors_name_no_key_path_and_syntax_errors_their_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tenants.toml");
+        let shown = path.display().to_string();
+        for (text, expected) in [
+            ("", "missing field `tenants`".to_string()),
+            ("# only a comment\n", "missing field `tenants`".into()),
+            ("= 1\n", "line 1: ".into()),
+            (
+                "[tenants.a]\nbase_url = \"x\"\n[tenants.b\n",
+                "line 3: ".into(),
+            ),
+        ] {
+            std::fs::write(&path, text).expect("write");
+            let err = load_tenant(&path, "a").expect_err(text).to_string();
+            assert!(
+                err.starts_with(&format!("{shown}: {expected}")),
+                "{text:?}: {err}"
+            );
+            assert!(
+                !err.contains(": .:") && !err.contains('\n'),
+                "{text:?}: {err}"
+            );
+        }
     }
 
     #[test]

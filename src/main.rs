@@ -449,16 +449,23 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
         _ => None,
     };
     let tenant = tenant.unwrap_or_default();
-    let base = global
-        .base_url
-        .clone()
-        .or_else(|| (!tenant.base_url.is_empty()).then(|| tenant.base_url.clone()))
-        .ok_or_else(|| {
-            Failure::usage(anyhow::anyhow!(
+    let base_url = match (&global.base_url, &global.config, &global.tenant) {
+        (Some(base), _, _) => http_url(base, "the Clockify base URL")?,
+        // A bad address from the tenants file is reported where it is to be fixed.
+        (None, Some(file), Some(name)) => http_url(
+            &tenant.base_url,
+            &format!(
+                "{}: tenant \"{}\": base_url:",
+                clockify_ui_agent::email::printable(&file.display().to_string()),
+                clockify_ui_agent::email::printable(name)
+            ),
+        )?,
+        _ => {
+            return Err(Failure::usage(anyhow::anyhow!(
                 "no Clockify address: give --base-url URL (or CLOCKIFY_BASE_URL), or --config FILE --tenant NAME"
-            ))
-        })?;
-    let base_url = http_url(&base, "the Clockify base URL")?;
+            )))
+        }
+    };
     let locale = tenant
         .locale
         .clone()
@@ -505,6 +512,11 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
     // A saved session is checked now (mode, format, origin), before any browser starts.
     let session_file = global.session_file.clone().or(tenant.session_file.clone());
     if let Some(path) = session_file.as_deref().filter(|p| p.exists()) {
+        // The type before the mode: a FIFO or a device is not "readable by others", and it is
+        // never opened (a FIFO without a writer would block).
+        clockify_ui_agent::files::regular_metadata(path)
+            .with_context(|| format!("cannot read session file {}", path.display()))
+            .map_err(Failure::usage)?;
         clockify_ui_agent::clockify::signin::load_session_file(path, &base_url)
             .map_err(|e| Failure::new(e.exit_code(), e))?;
     }

@@ -746,7 +746,10 @@ async fn bad_selector_folders_and_override_files_are_refused_before_any_browser(
             &["--selectors", &empty.display().to_string(), "members"],
         ),
         2,
-        &["no file has a [catalog] table with the version"],
+        &[&format!(
+            "selector folder {} has no .toml files",
+            empty.display()
+        )],
     ));
     cases.push(Case::new(
         "a file given as the selector folder",
@@ -759,7 +762,7 @@ async fn bad_selector_folders_and_override_files_are_refused_before_any_browser(
             ],
         ),
         2,
-        &["cannot read selector file fixtures/hostile/overrides/unknown-key.toml"],
+        &["cannot read selector folder fixtures/hostile/overrides/unknown-key.toml: a regular file, not a folder"],
     ));
     cases.push(Case::new(
         "a selector folder that does not exist",
@@ -768,7 +771,7 @@ async fn bad_selector_folders_and_override_files_are_refused_before_any_browser(
             &["--selectors", "../../../nonexistent/selectors", "members"],
         ),
         2,
-        &["cannot read selector file ../../../nonexistent/selectors"],
+        &["cannot read selector folder ../../../nonexistent/selectors"],
     ));
     cases.push(Case::new(
         "an override file that does not exist",
@@ -1464,7 +1467,7 @@ async fn a_tenant_session_file_on_dev_null_is_refused_and_left_alone() {
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
         out.stderr
-            .contains("session file /dev/null is readable by others (mode 666)"),
+            .contains("cannot read session file /dev/null: a character device, not a regular file"),
         "{}",
         out.stderr
     );

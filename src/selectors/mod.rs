@@ -54,6 +54,18 @@ pub enum CatalogError {
         #[source]
         source: std::io::Error,
     },
+    /// The `--selectors` folder could not be read (missing, or not a folder).
+    #[error("cannot read selector folder {path}")]
+    ReadDir {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The `--selectors` folder holds no catalog file.
+    #[error("selector folder {0} has no .toml files")]
+    NoFiles(PathBuf),
     /// A file is not valid TOML.
     #[error("selector file {file}: {message}")]
     Syntax {
@@ -235,15 +247,20 @@ impl Catalog {
 
     /// Every `*.toml` file of `dir` (replaces the built-in catalog).
     pub fn from_dir(dir: &Path, locale: &str) -> Result<Self, CatalogError> {
-        let read_err = |source| CatalogError::Read {
+        let read_err = |source| CatalogError::ReadDir {
             path: dir.to_path_buf(),
             source,
         };
+        // Says "a FIFO (named pipe), not a folder" rather than the OS's "Not a directory".
+        crate::files::folder_metadata(dir).map_err(read_err)?;
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(read_err)?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "toml"))
             .collect();
+        if paths.is_empty() {
+            return Err(CatalogError::NoFiles(dir.to_path_buf()));
+        }
         paths.sort();
         let mut sources = Vec::new();
         for path in paths {
@@ -311,9 +328,11 @@ impl Catalog {
                 specs.insert(name, (source.name.clone(), spec));
             }
         }
+        // Never empty in practice: the built-in catalog embeds files and `from_dir` refuses a
+        // folder without any.
         let origin = sources
             .first()
-            .map_or_else(|| "(no files)".to_string(), |s| s.name.clone());
+            .map_or_else(|| "(none given)".to_string(), |s| s.name.clone());
         let (meta_file, meta) = meta.ok_or_else(|| CatalogError::Invalid {
             file: origin,
             path: "catalog".into(),

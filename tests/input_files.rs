@@ -1,0 +1,559 @@
+//! Input files that are not regular files: every file the agent reads (`apply --plan`,
+//! `sync --desired`, `--config`, `--selectors DIR` and the files in it, `--selector-overrides`,
+//! `--credentials`, `--session-file`, and the tenant's own paths) given as a symbolic link to
+//! `/dev/zero`, a FIFO with no writer, or a folder. Each is refused at once with exit 2 and an
+//! error naming the file and what it is instead, before any browser starts (the driver path does
+//! not exist, so a browser start would exit 3), and nothing changes: the sandbox's mutation log
+//! and mailbox stay empty and no evidence folder is made. A FIFO that the agent opened would
+//! block it for ever; every run has a time limit, so a hang fails the test instead of stalling it.
+//!
+//! Also: a bad `base_url` in a tenants file is reported naming the file and the tenant, and
+//! top-level errors of a tenants or credentials file and an empty selector folder read plainly.
+
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clockify_ui_agent::sandbox::UiVersion;
+use tokio::process::Command;
+
+mod agent_common;
+
+use agent_common::{agent_bin, Bed, ADMIN};
+
+/// A driver path no browser can start from.
+const NO_DRIVER: &str = "/nonexistent/geckodriver";
+
+/// How long one refusal may take; it needs no browser, no network and no file content.
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// What a run of the binary left.
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl Out {
+    fn all(&self) -> String {
+        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs the agent binary with no `CLOCKIFY_*` environment and stdin closed, killing it after
+/// [`LIMIT`] (a hang is reported as exit -1).
+async fn agent(args: &[String]) -> Out {
+    let mut command = Command::new(agent_bin());
+    command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for var in [
+        "CLOCKIFY_PASSWORD",
+        "CLOCKIFY_EMAIL",
+        "CLOCKIFY_BASE_URL",
+        "CLOCKIFY_SESSION_FILE",
+        "CLOCKIFY_OTP_COMMAND",
+        "CLOCKIFY_CREDENTIALS_FILE",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    let started = Instant::now();
+    match tokio::time::timeout(LIMIT, command.output()).await {
+        Ok(output) => {
+            let output = output.expect("the agent binary runs");
+            Out {
+                code: output.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+                elapsed: started.elapsed(),
+            }
+        }
+        // Dropping the future kills the child (kill_on_drop).
+        Err(_) => Out {
+            code: -1,
+            stdout: String::new(),
+            stderr: format!("(still running after {LIMIT:?}; killed: it blocked on the input)"),
+            elapsed: started.elapsed(),
+        },
+    }
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// What stands where a file (or folder) is expected.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// A symbolic link to `/dev/zero` (endless zeros if read).
+    DevZero,
+    /// A FIFO with no writer (opening it for reading blocks).
+    Fifo,
+    /// A folder.
+    Folder,
+    /// A regular file (wrong where a folder is expected).
+    File,
+}
+
+impl Kind {
+    /// What the error says it found.
+    fn found(self) -> &'static str {
+        match self {
+            Kind::DevZero => "a character device",
+            Kind::Fifo => "a FIFO (named pipe)",
+            Kind::Folder => "a folder",
+            Kind::File => "a regular file",
+        }
+    }
+
+    /// Makes one at `path`.
+    fn make(self, path: &Path) {
+        match self {
+            Kind::DevZero => std::os::unix::fs::symlink("/dev/zero", path).expect("symlink"),
+            Kind::Fifo => {
+                // The `mkfifo` command: nix's mkfifo needs a nix feature the agent does not use.
+                let made = std::process::Command::new("mkfifo")
+                    .arg(path)
+                    .status()
+                    .expect("mkfifo runs");
+                assert!(made.success(), "mkfifo {}", path.display());
+            }
+            Kind::Folder => std::fs::create_dir(path).expect("mkdir"),
+            Kind::File => std::fs::write(path, "# a file\n").expect("write"),
+        }
+    }
+
+    /// Whether `path` is still what [`Kind::make`] made (nothing replaced or removed it).
+    fn still_at(self, path: &Path) -> bool {
+        let Ok(link) = std::fs::symlink_metadata(path) else {
+            return false;
+        };
+        match self {
+            Kind::DevZero => {
+                link.file_type().is_symlink()
+                    && std::fs::read_link(path).is_ok_and(|t| t == Path::new("/dev/zero"))
+            }
+            Kind::Fifo => link.file_type().is_fifo(),
+            Kind::Folder => link.is_dir(),
+            Kind::File => link.is_file(),
+        }
+    }
+}
+
+const NON_FILES: [Kind; 3] = [Kind::DevZero, Kind::Fifo, Kind::Folder];
+
+/// One refused input: the arguments and what stderr must say.
+struct Case {
+    what: String,
+    args: Vec<String>,
+    says: Vec<String>,
+}
+
+/// Runs every case and collects every mismatch, so one run shows all of them.
+async fn check(cases: Vec<Case>) -> Vec<String> {
+    let mut failures = Vec::new();
+    for case in cases {
+        let out = agent(&case.args).await;
+        let mut wrong = Vec::new();
+        if out.code != 2 {
+            wrong.push(format!("exit {} (expected 2)", out.code));
+        }
+        if !out.stderr.starts_with("error: ") {
+            wrong.push("stderr does not start with \"error: \"".into());
+        }
+        for needle in &case.says {
+            if !out.stderr.contains(needle.as_str()) {
+                wrong.push(format!("stderr lacks {needle:?}"));
+            }
+        }
+        if out.elapsed > LIMIT {
+            wrong.push(format!("took {:?}", out.elapsed));
+        }
+        if !wrong.is_empty() {
+            failures.push(format!(
+                "{}: {}\n  args: {:?}\n{}",
+                case.what,
+                wrong.join("; "),
+                case.args,
+                out.all()
+            ));
+        }
+    }
+    failures
+}
+
+/// Asserts that the sandbox saw no mutating request, mailed nothing, and no evidence was made.
+async fn assert_untouched(bed: &Bed) {
+    assert_eq!(bed.all_mutations().await, 0, "no mutating request at all");
+    assert_eq!(
+        bed.get("/__sandbox/mailbox").await,
+        serde_json::json!([]),
+        "no mail (no sign-in code requested)"
+    );
+    assert!(!bed.audit_dir().exists(), "no evidence or batch folder");
+}
+
+/// The options every case starts with: the sandbox as base URL (so "nothing changed" is checked
+/// where a change would land), an account and a code command (so only the input stops the run),
+/// and a driver that does not exist.
+fn base_args(bed: &Bed) -> Vec<String> {
+    strings(&[
+        "--base-url",
+        &bed.sandbox.url(),
+        "--account",
+        ADMIN,
+        "--otp-command",
+        &bed.otp_command(),
+        "--driver-path",
+        NO_DRIVER,
+        "--audit-dir",
+        &bed.audit_dir().display().to_string(),
+    ])
+}
+
+fn with(mut base: Vec<String>, more: &[&str]) -> Vec<String> {
+    base.extend(strings(more));
+    base
+}
+
+/// A folder under the test folder for one option's inputs.
+fn subdir(bed: &Bed, name: &str) -> PathBuf {
+    let dir = bed.dir.path().join(name);
+    std::fs::create_dir(&dir).expect("mkdir");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn devices_fifos_and_folders_as_input_files_are_refused_at_once_changing_nothing() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let mut cases = Vec::new();
+    let mut made: Vec<(PathBuf, Kind)> = Vec::new();
+    let mut make = |dir: &Path, name: &str, kind: Kind| -> String {
+        let path = dir.join(name);
+        kind.make(&path);
+        made.push((path.clone(), kind));
+        path.display().to_string()
+    };
+
+    // Files named on the command line. Names carry the right extension, so that the refusal is
+    // about what the path is and not its name.
+    let options: [(&str, &[&str], &str, &[&str]); 7] = [
+        ("plan", &["apply", "--plan"], "plan.csv", &[]),
+        ("desired", &["sync", "--desired"], "desired.csv", &[]),
+        (
+            "config",
+            &["--config"],
+            "tenants.toml",
+            &["--tenant", "acme"],
+        ),
+        (
+            "overrides",
+            &["--selector-overrides"],
+            "overrides.toml",
+            &[],
+        ),
+        ("credentials", &["--credentials"], "credentials.toml", &[]),
+        ("session", &["--session-file"], "session.json", &[]),
+        // `login` writes the session file too: a non-file there is refused before anything.
+        ("login-session", &["--session-file"], "session.json", &[]),
+    ];
+    for (label, option, name, extra) in options {
+        let dir = subdir(&bed, label);
+        for kind in NON_FILES {
+            let path = make(&dir, &format!("{kind:?}-{name}"), kind);
+            let mut args = base_args(&bed);
+            let command_first = option[0] == "apply" || option[0] == "sync";
+            if !command_first {
+                args = with(args, option);
+                args.push(path.clone());
+                args = with(args, extra);
+            }
+            let tail: Vec<&str> = match label {
+                _ if command_first => vec![option[0], option[1], &path],
+                "login-session" => vec!["login"],
+                "overrides" | "credentials" => vec!["deactivate", "--email", ADMIN],
+                _ => vec!["members"],
+            };
+            args = with(args, &tail);
+            let subject = if label.ends_with("session") {
+                format!("cannot read session file {path}")
+            } else if label == "overrides" {
+                format!("cannot read selector file {path}")
+            } else {
+                format!("cannot read {path}")
+            };
+            cases.push(Case {
+                what: format!("{label}: {kind:?}"),
+                args,
+                says: vec![format!("{subject}: {}, not a regular file", kind.found())],
+            });
+        }
+    }
+
+    // `--selectors DIR`: a folder is expected, and in it every `*.toml` must be a file.
+    let dir = subdir(&bed, "selectors");
+    for kind in [Kind::DevZero, Kind::Fifo, Kind::File] {
+        let path = make(&dir, &format!("{kind:?}-selectors"), kind);
+        cases.push(Case {
+            what: format!("--selectors: {kind:?}"),
+            args: with(base_args(&bed), &["--selectors", &path, "members"]),
+            says: vec![format!(
+                "cannot read selector folder {path}: {}, not a folder",
+                kind.found()
+            )],
+        });
+    }
+    for kind in NON_FILES {
+        let folder = dir.join(format!("with-{kind:?}"));
+        std::fs::create_dir(&folder).expect("mkdir");
+        // A real catalog file next to it: the bad entry is refused, not skipped.
+        std::fs::copy("selectors/catalog.toml", folder.join("catalog.toml")).expect("copy");
+        let entry = make(&folder, "zz-extra.toml", kind);
+        cases.push(Case {
+            what: format!("a {kind:?} in the --selectors folder"),
+            args: with(
+                base_args(&bed),
+                &["--selectors", &folder.display().to_string(), "members"],
+            ),
+            says: vec![format!(
+                "cannot read selector file {entry}: {}, not a regular file",
+                kind.found()
+            )],
+        });
+    }
+
+    // The same through a tenant's own paths (relative to the tenants file).
+    let dir = subdir(&bed, "tenant");
+    let fifo_credentials = make(&dir, "credentials.toml", Kind::Fifo);
+    let zero_session = make(&dir, "session.json", Kind::DevZero);
+    let folder_overrides = make(&dir, "overrides.toml", Kind::Folder);
+    let tenant = |key: &str, value: &str| -> Vec<String> {
+        let file = dir.join(format!("tenants-{key}.toml"));
+        std::fs::write(
+            &file,
+            format!(
+                "[tenants.acme]\nbase_url = \"{}\"\naccount = \"{ADMIN}\"\n{key} = \"{value}\"\n",
+                bed.sandbox.url()
+            ),
+        )
+        .expect("write");
+        strings(&[
+            "--config",
+            &file.display().to_string(),
+            "--tenant",
+            "acme",
+            "--driver-path",
+            NO_DRIVER,
+            "--audit-dir",
+            &bed.audit_dir().display().to_string(),
+            "members",
+        ])
+    };
+    cases.push(Case {
+        what: "a tenant's credentials_file is a FIFO".into(),
+        args: tenant("credentials_file", "credentials.toml"),
+        says: vec![format!(
+            "cannot read {fifo_credentials}: a FIFO (named pipe), not a regular file"
+        )],
+    });
+    cases.push(Case {
+        what: "a tenant's session_file links to /dev/zero".into(),
+        args: tenant("session_file", "session.json"),
+        says: vec![format!(
+            "cannot read session file {zero_session}: a character device, not a regular file"
+        )],
+    });
+    cases.push(Case {
+        what: "a tenant's selector_overrides is a folder".into(),
+        args: tenant("selector_overrides", "overrides.toml"),
+        says: vec![format!(
+            "cannot read selector file {folder_overrides}: a folder, not a regular file"
+        )],
+    });
+
+    let failures = check(cases).await;
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    for (path, kind) in &made {
+        assert!(
+            kind.still_at(path),
+            "{} is still {kind:?}: nothing replaced or removed it",
+            path.display()
+        );
+    }
+    assert_untouched(&bed).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_base_url_in_a_tenants_file_names_the_file_and_the_tenant() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let tenants = bed.dir.path().join("tenants.toml");
+    let file = tenants.display().to_string();
+    let password = "tenant-url-pw-4Zq";
+    let cases = [
+        (
+            "ftp://files.acme.example/clockify".to_string(),
+            format!(
+                "{file}: tenant \"acme\": base_url: 'ftp://files.acme.example/clockify' is not an http(s) URL"
+            ),
+        ),
+        (
+            "acme.clockify.me".to_string(),
+            format!("{file}: tenant \"acme\": base_url: 'acme.clockify.me' is not an http(s) URL"),
+        ),
+        (
+            String::new(),
+            format!("{file}: tenant \"acme\": base_url: '' is not an http(s) URL"),
+        ),
+        (
+            format!("https://bot:{password}@acme.clockify.me"),
+            format!("{file}: tenant \"acme\": base_url: must not carry a user name or password"),
+        ),
+    ];
+    let args = strings(&[
+        "--config",
+        &file,
+        "--tenant",
+        "acme",
+        "--driver-path",
+        NO_DRIVER,
+        "--audit-dir",
+        &bed.audit_dir().display().to_string(),
+        "members",
+    ]);
+    for (url, says) in &cases {
+        std::fs::write(
+            &tenants,
+            format!("[tenants.other]\nbase_url = \"{}\"\n\n[tenants.acme]\nbase_url = \"{url}\"\naccount = \"{ADMIN}\"\n", bed.sandbox.url()),
+        )
+        .expect("write");
+        let out = agent(&args).await;
+        assert_eq!(out.code, 2, "{url}: {}", out.all());
+        assert!(out.stderr.contains(says.as_str()), "{url}: {}", out.all());
+        assert!(
+            !out.stderr.contains("--base-url") && !out.stderr.contains("the Clockify base URL"),
+            "the address came from the file, not from --base-url: {}",
+            out.all()
+        );
+        assert!(!out.all().contains(password), "{}", out.all());
+    }
+    // A --base-url on the command line wins over the file's (and is named as such when bad).
+    let mut bad = strings(&["--base-url", "gopher://x.example"]);
+    bad.extend(args.iter().cloned());
+    let out = agent(&bad).await;
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("the Clockify base URL 'gopher://x.example' is not an http(s) URL"),
+        "{}",
+        out.all()
+    );
+    // With a good --base-url the file's bad one is not used: the run gets as far as starting the
+    // browser, which does not exist here (exit 3).
+    let mut good = strings(&["--base-url", &bed.sandbox.url()]);
+    good.extend(args);
+    let out = agent(&good).await;
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert_untouched(&bed).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn top_level_errors_of_tenants_credentials_and_selector_folders_read_plainly() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let dir = bed.dir.path();
+    let audit = bed.audit_dir().display().to_string();
+    let tenants_args = |file: &Path| {
+        strings(&[
+            "--config",
+            &file.display().to_string(),
+            "--tenant",
+            "acme",
+            "--driver-path",
+            NO_DRIVER,
+            "--audit-dir",
+            &audit,
+            "members",
+        ])
+    };
+    let password = "creds-syntax-pw-9Lm";
+    let credentials = dir.join("credentials.toml");
+    std::fs::write(
+        &credentials,
+        format!("email = \"{ADMIN}\"\npassword = {password}\n"),
+    )
+    .expect("write");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod");
+    }
+    let mut cases = Vec::new();
+    for (name, text, says) in [
+        ("empty.toml", "", "missing field `tenants`"),
+        (
+            "comment.toml",
+            "# nothing here\n",
+            "missing field `tenants`",
+        ),
+        (
+            "syntax.toml",
+            "[tenants.acme]\nbase_url = \"http://127.0.0.1:9\"\n[tenants.acme\n",
+            "line 3: invalid table header: expected `.`, `]`",
+        ),
+    ] {
+        let file = dir.join(name);
+        std::fs::write(&file, text).expect("write");
+        cases.push((
+            name.to_string(),
+            tenants_args(&file),
+            format!("{}: {says}", file.display()),
+        ));
+    }
+    cases.push((
+        "credentials syntax".into(),
+        with(
+            base_args(&bed),
+            &[
+                "--credentials",
+                &credentials.display().to_string(),
+                "members",
+            ],
+        ),
+        format!("{}: line 2: ", credentials.display()),
+    ));
+    let empty = dir.join("no-toml-here");
+    std::fs::create_dir(&empty).expect("mkdir");
+    std::fs::write(empty.join("README.md"), "selectors go here\n").expect("write");
+    cases.push((
+        "selector folder without .toml files".into(),
+        with(
+            base_args(&bed),
+            &["--selectors", &empty.display().to_string(), "members"],
+        ),
+        format!("selector folder {} has no .toml files", empty.display()),
+    ));
+    let mut failures = Vec::new();
+    for (what, args, says) in cases {
+        let out = agent(&args).await;
+        let line = out
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_default();
+        if out.code != 2
+            || !line.contains(says.as_str())
+            || line.contains(": .:")
+            || line.contains("(no files)")
+            || out.all().contains(password)
+        {
+            failures.push(format!(
+                "{what}: expected exit 2 and {says:?}\n{}",
+                out.all()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert_untouched(&bed).await;
+}
