@@ -25,12 +25,14 @@ const ADMIN: &str = "admin@acme.example";
 /// One browser at a time: the machines running the suite have few cores.
 static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Elements no read-only check can put on screen: the code fields (requesting a code mails one)
-/// and the toasts (shown after changes). The spinner may flash by unseen.
+/// Elements no read-only check can put on screen: the code fields (requesting a code mails one),
+/// the toasts (shown after changes) and a dialog's refused-submission message (the check never
+/// submits). The spinner may flash by unseen.
 const NEVER_CHECKED: &[&str] = &[
     "login.code_inputs",
     "shell.toast_success",
     "shell.toast_error",
+    "dialog.submit_error",
     "shell.spinner",
 ];
 
@@ -119,9 +121,10 @@ fn status<'a>(checks: &'a BTreeMap<String, ElementCheck>, name: &str) -> &'a Che
         .status
 }
 
-/// On a UI generation the shipped catalog supports: every element is found (first choice or
-/// fallback), except the never-checkable ones and, where given, elements the generation lacks by
-/// design (reported not-checked as tolerated absences).
+/// On a UI generation the shipped catalog supports, the nightly canary is quiet: every element is
+/// found by its first candidate (no fallback, nothing ambiguous or missing), except the
+/// never-checkable ones and, where given, elements the generation lacks by design (reported
+/// not-checked as tolerated absences).
 async fn real_generation(ui: UiVersion, tolerated_absent: &[&str]) {
     let _one = BROWSER.lock().await;
     let sandbox = RunningSandbox::start_local(SandboxConfig {
@@ -135,7 +138,7 @@ async fn real_generation(ui: UiVersion, tolerated_absent: &[&str]) {
     assert_eq!(exit_code(&all), 0, "{}", render_table(&all));
     for (name, check) in &checks {
         match &check.status {
-            CheckStatus::FirstChoice | CheckStatus::Fallback { .. } => {}
+            CheckStatus::FirstChoice => {}
             CheckStatus::NotChecked { reason } if tolerated_absent.contains(&name.as_str()) => {
                 assert!(
                     reason.contains("absent in this UI generation, which the flows tolerate"),
@@ -160,6 +163,35 @@ async fn real_generation(ui: UiVersion, tolerated_absent: &[&str]) {
         checks["login.code_inputs"].status.word() == "not-checked",
         "no code is requested"
     );
+    // The dialog's two error shapes: the field message is shown by typing, the refusal is not.
+    assert_eq!(
+        status(&checks, "dialog.inline_error"),
+        &CheckStatus::FirstChoice,
+        "{:?}",
+        checks["dialog.inline_error"]
+    );
+    let CheckStatus::NotChecked { reason } = status(&checks, "dialog.submit_error") else {
+        panic!("dialog.submit_error: {:?}", checks["dialog.submit_error"]);
+    };
+    assert!(reason.contains("never submits"), "{reason}");
+    // Exactly the figures a quiet canary prints. (The spinner counts as first choice when it
+    // was caught on screen.)
+    let first_choice = checks
+        .values()
+        .filter(|c| c.status == CheckStatus::FirstChoice)
+        .count();
+    assert!(
+        first_choice >= checks.len() - NEVER_CHECKED.len() - tolerated_absent.len(),
+        "{first_choice} first-choice"
+    );
+    let summary = format!(
+        "{} elements: {first_choice} first-choice, 0 fallback, 0 ambiguous, 0 missing, {} not \
+         checked",
+        checks.len(),
+        checks.len() - first_choice
+    );
+    let table = render_table(&all);
+    assert!(table.contains(&summary), "expected {summary:?} in\n{table}");
     assert_eq!(
         mutations(&sandbox).await,
         Vec::<serde_json::Value>::new(),

@@ -1087,14 +1087,14 @@ async fn dialog_result(ui: &Ui, dialog: &Element) -> Result<Option<String>, Flow
                     })
                 }
             }
-            for error in ui
-                .all("dialog.error", Some(dialog))
-                .await
-                .unwrap_or_default()
-            {
-                let text = ui.text(&error).await.unwrap_or_default();
-                if !text.trim().is_empty() {
-                    return Ok(Some(Some(text.trim().to_string())));
+            // The server's refusal first; then a field's validation message, which a dialog
+            // may show only on submitting (the role dialog checks its scope lists on Save).
+            for name in ["dialog.submit_error", "dialog.inline_error"] {
+                for error in ui.all(name, Some(dialog)).await.unwrap_or_default() {
+                    let text = ui.text(&error).await.unwrap_or_default();
+                    if !text.trim().is_empty() {
+                        return Ok(Some(Some(text.trim().to_string())));
+                    }
                 }
             }
             Ok(None)

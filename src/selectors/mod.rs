@@ -25,6 +25,13 @@
 //! Locator kinds: `text` (visible text, optional `tag`, per-locale table allowed, matched case-
 //! and whitespace-insensitively), `label` (a form control by its `<label>` text), `aria_label`,
 //! `placeholder`, `test_id` (`data-cy`, `data-test-id` or `data-testid`), `css`, `xpath`.
+//!
+//! A `text`, `label`, `aria_label` or `placeholder` may be a list of texts, any of which matches
+//! (`text = ["Resend an invite email", "Send an invite email"]`, also per locale:
+//! `text = { en = ["…", "…"] }`): for an element whose documented label differs between the UI
+//! generations the agent supports. It is one candidate: listed first, it is the first choice on
+//! every supported generation, and only a label outside the list falls through to a later
+//! candidate (which `selectors check` reports as a fallback: drift).
 //! An element that has no label by nature (a row, a cell, a spinner) says why in
 //! `unlabeled = "…"`, which `selectors lint` accepts instead of a label or test id.
 
@@ -136,15 +143,32 @@ struct CandidateSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum LocalizedText {
-    Same(String),
-    PerLocale(BTreeMap<String, String>),
+    Same(Texts),
+    PerLocale(BTreeMap<String, Texts>),
+}
+
+/// One text, or a list of texts any of which matches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Texts {
+    One(String),
+    AnyOf(Vec<String>),
+}
+
+impl Texts {
+    fn as_slice(&self) -> &[String] {
+        match self {
+            Texts::One(text) => std::slice::from_ref(text),
+            Texts::AnyOf(texts) => texts,
+        }
+    }
 }
 
 impl LocalizedText {
-    fn for_locale(&self, locale: &str) -> Option<&str> {
+    fn for_locale(&self, locale: &str) -> Option<&[String]> {
         match self {
-            LocalizedText::Same(text) => Some(text),
-            LocalizedText::PerLocale(map) => map.get(locale).map(String::as_str),
+            LocalizedText::Same(texts) => Some(texts.as_slice()),
+            LocalizedText::PerLocale(map) => map.get(locale).map(Texts::as_slice),
         }
     }
 }
@@ -549,25 +573,21 @@ fn resolve(
                 return Err(invalid(format!("{path}.tag"), "not an element name"));
             }
         }
-        let locator = if let Some(text) = &c.text {
-            text.for_locale(locale)
-                .map(|t| text_locator(t, c.tag.as_deref()))
-        } else if let Some(label) = &c.label {
-            label.for_locale(locale).map(label_locator)
-        } else if let Some(label) = &c.aria_label {
-            label.for_locale(locale).map(|l| Locator {
-                kind: LocatorKind::AriaLabel,
-                using: Using::Css,
-                query: format!("[aria-label={}]", css_string(l)),
-                label: format!("aria-label {l:?}"),
-            })
-        } else if let Some(placeholder) = &c.placeholder {
-            placeholder.for_locale(locale).map(|p| Locator {
-                kind: LocatorKind::Placeholder,
-                using: Using::Css,
-                query: format!("[placeholder={}]", css_string(p)),
-                label: format!("placeholder {p:?}"),
-            })
+        let texts = [&c.text, &c.label, &c.aria_label, &c.placeholder]
+            .into_iter()
+            .flatten()
+            .find_map(|t| t.for_locale(locale));
+        if texts.is_some_and(<[String]>::is_empty) {
+            return Err(invalid(path, "an empty list of texts matches nothing"));
+        }
+        let locator = if c.text.is_some() {
+            texts.map(|t| text_locator(t, c.tag.as_deref()))
+        } else if c.label.is_some() {
+            texts.map(label_locator)
+        } else if c.aria_label.is_some() {
+            texts.map(|t| attribute_locator(LocatorKind::AriaLabel, "aria-label", t))
+        } else if c.placeholder.is_some() {
+            texts.map(|t| attribute_locator(LocatorKind::Placeholder, "placeholder", t))
         } else if let Some(id) = &c.test_id {
             let v = css_string(id);
             Some(Locator {
@@ -617,56 +637,82 @@ fn resolve(
 const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
 
-/// A relative XPath matching visible text case- and whitespace-insensitively. Without a tag it
-/// matches the innermost element carrying the text, so a `<button><span>Save</span></button>`
-/// yields the span, not both.
-fn text_locator(text: &str, tag: Option<&str>) -> Locator {
-    let wanted = xpath_string(
-        &text
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase(),
-    );
-    let folded = |node: &str| format!("translate(normalize-space({node}), '{UPPER}', '{LOWER}')");
+/// How texts read in messages: `"A"`, or `"A" or "B"` for a list.
+fn quoted_texts(texts: &[String]) -> String {
+    texts
+        .iter()
+        .map(|t| format!("{t:?}"))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// An XPath 1.0 predicate body that is true when `node`'s text, case- and whitespace-folded,
+/// equals one of `texts`.
+fn folded_text_is(node: &str, texts: &[String]) -> String {
+    let folded = format!("translate(normalize-space({node}), '{UPPER}', '{LOWER}')");
+    texts
+        .iter()
+        .map(|text| {
+            let wanted = xpath_string(
+                &text
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase(),
+            );
+            format!("{folded} = {wanted}")
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// A relative XPath matching visible text (any of `texts`) case- and whitespace-insensitively.
+/// Without a tag it matches the innermost element carrying the text, so a
+/// `<button><span>Save</span></button>` yields the span, not both.
+fn text_locator(texts: &[String], tag: Option<&str>) -> Locator {
+    let matches = folded_text_is(".", texts);
     let query = match tag {
-        Some(tag) => format!(".//{tag}[{} = {wanted}]", folded(".")),
-        None => format!(
-            ".//*[{} = {wanted}][not(.//*[{} = {wanted}])]",
-            folded("."),
-            folded(".")
-        ),
+        Some(tag) => format!(".//{tag}[{matches}]"),
+        None => format!(".//*[{matches}][not(.//*[{matches}])]"),
     };
+    let shown = quoted_texts(texts);
     Locator {
         kind: LocatorKind::Text,
         using: Using::XPath,
         query,
         label: match tag {
-            Some(tag) => format!("text {text:?} in <{tag}>"),
-            None => format!("text {text:?}"),
+            Some(tag) => format!("text {shown} in <{tag}>"),
+            None => format!("text {shown}"),
         },
     }
 }
 
-/// A relative XPath for the form control inside (or named by `for`) the `<label>` with this text,
-/// matched like [`text_locator`].
-fn label_locator(text: &str) -> Locator {
-    let wanted = xpath_string(
-        &text
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase(),
-    );
-    let folded = format!("translate(normalize-space(.), '{UPPER}', '{LOWER}')");
+/// A relative XPath for the form control inside (or named by `for`) the `<label>` with this text
+/// (any of `texts`), matched like [`text_locator`].
+fn label_locator(texts: &[String]) -> Locator {
+    let matches = folded_text_is(".", texts);
     let controls = "self::input or self::textarea or self::select";
     Locator {
         kind: LocatorKind::Label,
         using: Using::XPath,
         query: format!(
-            ".//label[{folded} = {wanted}]//*[{controls}] | .//*[{controls}][@id = //label[{folded} = {wanted}]/@for]"
+            ".//label[{matches}]//*[{controls}] | .//*[{controls}][@id = //label[{matches}]/@for]"
         ),
-        label: format!("label {text:?}"),
+        label: format!("label {}", quoted_texts(texts)),
+    }
+}
+
+/// A CSS selector for elements whose `attribute` is exactly one of `texts`.
+fn attribute_locator(kind: LocatorKind, attribute: &str, texts: &[String]) -> Locator {
+    Locator {
+        kind,
+        using: Using::Css,
+        query: texts
+            .iter()
+            .map(|t| format!("[{attribute}={}]", css_string(t)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        label: format!("{attribute} {}", quoted_texts(texts)),
     }
 }
 
@@ -780,6 +826,42 @@ mod tests {
         )
         .expect("es");
         assert_eq!(es.get("a.send").expect("element").candidates.len(), 2);
+    }
+
+    #[test]
+    fn a_list_of_texts_is_one_candidate_matching_any_of_them() {
+        let en = parse(&format!(
+            "{HEADER}[a.resend]\ndescription = \"x\"\ncandidates = [\n  {{ text = [\"Resend an invite email\", \"Send an invite email\"], tag = \"a\" }},\n  {{ aria_label = {{ en = [\"More actions\", \"Actions\"] }} }},\n  {{ label = [\"Admin\", \"Workspace admin\"] }},\n  {{ placeholder = [\"Search\"] }},\n]\n"
+        ))
+        .expect("parses");
+        let resend = en.get("a.resend").expect("element");
+        assert_eq!(resend.candidates.len(), 4);
+        let text = &resend.candidates[0];
+        assert_eq!(text.kind, LocatorKind::Text);
+        assert!(text.query.starts_with(".//a["), "{}", text.query);
+        assert!(text.query.contains("= 'resend an invite email' or "));
+        assert!(text.query.contains("= 'send an invite email'"));
+        assert_eq!(
+            text.label,
+            "text \"Resend an invite email\" or \"Send an invite email\" in <a>"
+        );
+        assert_eq!(
+            resend.candidates[1].query,
+            "[aria-label=\"More actions\"], [aria-label=\"Actions\"]"
+        );
+        assert_eq!(
+            resend.candidates[1].label,
+            "aria-label \"More actions\" or \"Actions\""
+        );
+        assert!(resend.candidates[2].query.contains("= 'workspace admin'"));
+        assert_eq!(resend.candidates[3].query, "[placeholder=\"Search\"]");
+
+        let err = parse(&format!(
+            "{HEADER}[a.b]\ndescription = \"x\"\ncandidates = [{{ text = [] }}]\n"
+        ))
+        .expect_err("refused");
+        assert!(err.to_string().contains("a.b.candidates[0]"), "{err}");
+        assert!(err.to_string().contains("empty list"), "{err}");
     }
 
     #[test]
