@@ -15,12 +15,21 @@
 //! while writing it) is ignored and cut off; a damaged line before it is an error.
 //!
 //! The journal is not the audit log: it has no hash chain and is only a bookmark.
+//!
+//! One batch runs in one process at a time: an open [`Journal`] holds an exclusive advisory lock
+//! (`flock`) on its file from before it is read until the run ends, so a second `apply --resume`
+//! of the same folder (or a resume of a run that is still going) is refused with
+//! [`JournalError::Locked`] before it reads, cuts or appends anything, instead of acting on the
+//! same items a second time. The kernel releases the lock when the holder exits, however it exits
+//! (a kill included), so a crashed run never leaves a stale lock behind.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
 const MAGIC: &str = "clockify-ui-agent";
@@ -140,6 +149,17 @@ pub enum JournalError {
         #[source]
         source: std::io::Error,
     },
+    /// Another process holds the journal's lock: that batch is running now.
+    #[error(
+        "batch folder {folder} is in use: another process is running this batch (it holds the \
+         lock on {path}); wait for that run to end (or stop it), then resume"
+    )]
+    Locked {
+        /// The batch folder.
+        folder: String,
+        /// The journal.
+        path: String,
+    },
     /// `create` found a journal already there.
     #[error("journal {path} already exists: resume that run, or start a new run folder")]
     Exists {
@@ -182,11 +202,34 @@ pub enum JournalError {
     },
 }
 
-/// An open journal, appending.
+/// An open journal, appending. It holds the journal's exclusive lock until it is dropped.
 #[derive(Debug)]
 pub struct Journal {
-    file: File,
+    file: Flock<File>,
     path: PathBuf,
+}
+
+/// Takes the exclusive lock on an open journal file without waiting: a lock held elsewhere means
+/// that batch is running, and waiting for it would only run the same items after it. (The file
+/// is opened close-on-exec, as std opens every file, so the drivers, browsers and code commands a
+/// run starts do not inherit the lock and cannot keep it after the run.)
+fn lock(file: File, path: &Path) -> Result<Flock<File>, JournalError> {
+    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
+        if errno == Errno::EWOULDBLOCK {
+            JournalError::Locked {
+                folder: path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .display()
+                    .to_string(),
+                path: path.display().to_string(),
+            }
+        } else {
+            // Without the lock nothing guards the batch: refuse rather than run unguarded.
+            io_error(path)(std::io::Error::from(errno))
+        }
+    })
 }
 
 fn now() -> String {
@@ -219,6 +262,8 @@ impl Journal {
                 io(e)
             }
         })?;
+        // Locked before the header is written: a resume started this early is refused.
+        let file = lock(file, path)?;
         let mut journal = Journal {
             file,
             path: path.to_path_buf(),
@@ -247,13 +292,17 @@ impl Journal {
         parse_header(path, first)
     }
 
-    /// Opens a journal to continue its run: checks it was written for the plan `plan_sha256`,
-    /// cuts off a torn last line, and returns where each item stands.
+    /// Opens a journal to continue its run: takes its lock ([`JournalError::Locked`] when
+    /// another process holds it), checks it was written for the plan `plan_sha256`, cuts off a
+    /// torn last line, and returns where each item stands.
     pub fn open_existing(
         path: &Path,
         plan_sha256: &str,
     ) -> Result<(Journal, ResumeState), JournalError> {
         let io = io_error(path);
+        // Locked before it is read: a resume refused here has read, cut and written nothing.
+        let file = OpenOptions::new().append(true).open(path).map_err(&io)?;
+        let file = lock(file, path)?;
         let bytes = std::fs::read(path).map_err(&io)?;
         let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
         // After the last newline: empty when the last write finished.
@@ -308,7 +357,6 @@ impl Journal {
                 },
             );
         }
-        let file = OpenOptions::new().append(true).open(path).map_err(&io)?;
         if torn_tail {
             let keep = (bytes.len() - tail.len()) as u64;
             tracing::warn!(

@@ -9,7 +9,8 @@
 //!   a sync, with the Owner, the signed-in account and protected emails left alone and a guard
 //!   against mass deactivation;
 //! - [`journal`]: the append-only, fsynced journal of a batch run that lets `apply --resume`
-//!   continue where a crash or a kill stopped it.
+//!   continue where a crash or a kill stopped it, locked while a run uses it so that one batch
+//!   never runs in two processes at once.
 //!
 //! Input files are read whole, checked whole, and every problem is reported at once with its
 //! line ([`PlanError`]); nothing is done when there is any problem. The file reading shared by
