@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::FlowError;
-use crate::browser::query::Ui;
+use crate::browser::query::{QueryError, Ui};
 
 /// Longest wait for the code command.
 const OTP_COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
@@ -117,6 +117,44 @@ fn join(base: &Url, path: &str) -> Result<String, FlowError> {
         .map_err(|e| FlowError::Setup(format!("bad base URL {base}: {e}")))
 }
 
+/// Opens a sign-in page, the first page of every run. A certificate the browser does not trust
+/// is a sign-in failure said plainly (WebDriver's own error for it may carry no text at all).
+async fn open_sign_in_page(ui: &Ui, base: &Url, path: &str) -> Result<(), FlowError> {
+    match ui.goto(&join(base, path)?).await {
+        Err(QueryError::WebDriver { source, .. }) if is_certificate_error(&source) => {
+            // Chrome's text is "net::ERR_CERT_…" plus lines of session details: the first line.
+            let said = match &source {
+                fantoccini::error::CmdError::Standard(w) => w
+                    .message
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+                _ => String::new(),
+            };
+            let said = if said.is_empty() {
+                said
+            } else {
+                format!(" (the browser said: {said})")
+            };
+            Err(FlowError::SignIn(format!(
+                "the TLS certificate of {} is not trusted by the browser{said}; refusing to sign \
+                 in there (for a test instance with a self-signed certificate, give --insecure)",
+                base.origin().ascii_serialization()
+            )))
+        }
+        other => Ok(other?),
+    }
+}
+
+/// WebDriver's "insecure certificate" (Firefox), or Chrome's net error for a certificate.
+fn is_certificate_error(e: &fantoccini::error::CmdError) -> bool {
+    e.is_insecure_certificate()
+        || matches!(e, fantoccini::error::CmdError::Standard(w)
+            if w.message.contains("ERR_CERT_") || w.message.contains("ERR_SSL_"))
+}
+
 /// Signs in by the first method that works.
 pub async fn sign_in(ui: &Ui, base: &Url, options: &SignInOptions) -> Result<SignedIn, FlowError> {
     let can_sign_in_fresh =
@@ -171,7 +209,7 @@ async fn sign_in_with_code(
     email: &str,
     command: &str,
 ) -> Result<SignedIn, FlowError> {
-    ui.goto(&join(base, &login_path(ui))?).await?;
+    open_sign_in_page(ui, base, &login_path(ui)).await?;
     require_origin(ui, base).await?;
     ui.fill("login.email_input", None, email).await?;
     ui.click("login.continue_with_email", None).await?;
@@ -230,7 +268,7 @@ async fn sign_in_with_password(
     } else {
         login_path(ui)
     };
-    ui.goto(&join(base, &path)?).await?;
+    open_sign_in_page(ui, base, &path).await?;
     require_origin(ui, base).await?;
     if ui.optional("login.password_input", None).await?.is_none() {
         ui.click("login.manual_link", None).await?;
@@ -349,7 +387,7 @@ async fn restore_session(ui: &Ui, base: &Url, path: &Path) -> Result<Option<Stri
     let SavedSession(saved) = load_session_file(path, base)?;
     // Cookies and storage can only be set on a page of the origin: the sign-in page is one that
     // needs no session.
-    ui.goto(&join(base, &login_path(ui))?).await?;
+    open_sign_in_page(ui, base, &login_path(ui)).await?;
     require_origin(ui, base).await?;
     for cookie in &saved.cookies {
         let mut c = fantoccini::cookies::Cookie::new(cookie.name.clone(), cookie.value.clone());
