@@ -136,12 +136,22 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// What happens after the first item of a batch is done.
+#[derive(Clone, Copy, PartialEq)]
+enum MidBatch {
+    /// Every sign-in session of the sandbox expires.
+    ExpireSessions,
+    /// The browser process dies (SIGKILL), its driver stays.
+    KillBrowser,
+    /// The driver process dies (SIGKILL), as when it crashes or is OOM-killed.
+    KillDriver,
+}
+
 async fn run_batch_with_fault_after_first_item(
     bed: &Bed,
     lines: &[&str],
     extra: &[&str],
-    expire_sessions: bool,
-    kill_browser: bool,
+    fault_now: MidBatch,
 ) -> Run {
     let plan = plan(bed, lines);
     let mut args = vec![
@@ -162,21 +172,24 @@ async fn run_batch_with_fault_after_first_item(
         .expect("spawn");
     let pid = child.id().expect("pid");
     wait_for_done(bed, 1).await;
-    if expire_sessions {
-        bed.http
-            .post(format!("{}/__sandbox/expire-sessions", bed.sandbox.url()))
-            .send()
-            .await
-            .expect("expire sessions");
-    }
-    if kill_browser {
-        // The browser is the driver's child: kill it alone, as a crash would.
-        let driver = children(pid).into_iter().next().expect("driver process");
-        for browser in children(driver) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(browser as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
+    match fault_now {
+        MidBatch::ExpireSessions => {
+            bed.http
+                .post(format!("{}/__sandbox/expire-sessions", bed.sandbox.url()))
+                .send()
+                .await
+                .expect("expire sessions");
+        }
+        MidBatch::KillBrowser => {
+            // The browser is the driver's child: kill it alone, as a crash would.
+            let driver = children(pid).into_iter().next().expect("driver process");
+            for browser in children(driver) {
+                kill_hard(browser);
+            }
+        }
+        MidBatch::KillDriver => {
+            let driver = children(pid).into_iter().next().expect("driver process");
+            kill_hard(driver);
         }
     }
     let output = child.wait_with_output().await.expect("agent ends");
@@ -234,8 +247,7 @@ async fn an_expired_session_without_a_code_source_stops_with_exit_4_and_resumes(
         &bed,
         &THREE,
         &["--session-file", &session_arg],
-        true,
-        false,
+        MidBatch::ExpireSessions,
     )
     .await;
     assert_code(&run, 4);
@@ -264,8 +276,7 @@ async fn a_session_expiring_midway_is_renewed_when_a_code_command_is_set() {
         &bed,
         &THREE,
         &["--account", ADMIN, "--otp-command", &otp],
-        true,
-        false,
+        MidBatch::ExpireSessions,
     )
     .await;
     assert_code(&run, 0);
@@ -280,10 +291,202 @@ async fn a_browser_killed_midway_is_replaced_and_the_batch_finishes() {
         &bed,
         &THREE,
         &["--account", ADMIN, "--otp-command", &otp],
-        false,
-        true,
+        MidBatch::KillBrowser,
     )
     .await;
     assert_code(&run, 0);
     assert_three_done(&bed).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_driver_killed_midway_is_replaced_and_the_batch_finishes() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let otp = bed.otp_command();
+    let run = run_batch_with_fault_after_first_item(
+        &bed,
+        &THREE,
+        &["--account", ADMIN, "--otp-command", &otp],
+        MidBatch::KillDriver,
+    )
+    .await;
+    assert_code(&run, 0);
+    assert_three_done(&bed).await;
+}
+
+/// Runs `lines` as a batch as the admin; returns the run and its evidence lines.
+async fn batch(bed: &Bed, lines: &[&str]) -> (Run, String) {
+    let plan = plan(bed, lines);
+    let run = bed.agent(&["apply", "--plan", &plan]).await;
+    let mut events = String::new();
+    for file in walk(&bed.audit_dir()) {
+        if file.ends_with("events.jsonl") {
+            events.push_str(&std::fs::read_to_string(&file).unwrap_or_default());
+        }
+    }
+    (run, events)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_to_3_s_of_latency_on_every_request_still_ends_right() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    fault(&bed, json!({"latencyMs": [0, 3000]})).await;
+    let (run, _) = batch(
+        &bed,
+        &[
+            "deactivate,sam.sales@acme.example",
+            "invite,slow.newcomer@acme.example",
+        ],
+    )
+    .await;
+    assert_code(&run, 0);
+    assert_eq!(
+        bed.member("sam.sales@acme.example").await.expect("sam")["status"],
+        "INACTIVE"
+    );
+    assert_eq!(
+        bed.member("slow.newcomer@acme.example")
+            .await
+            .expect("invited")["status"],
+        "PENDING"
+    );
+    assert_eq!(accepted_once(&bed).await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_dialogs_are_waited_for() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    // The role dialog loads groups and projects before it shows its checkboxes.
+    fault(&bed, json!({"dialogLatencyMs": 2500})).await;
+    let plan = std::fs::write(
+        bed.dir.path().join("roles.csv"),
+        "action,email,role\nset-role,rita.regular@acme.example,admin\n",
+    );
+    plan.expect("plan");
+    let path = bed.dir.path().join("roles.csv").display().to_string();
+    let run = bed.agent(&["apply", "--plan", &path]).await;
+    assert_code(&run, 0);
+    assert_eq!(
+        roles(&bed.member("rita.regular@acme.example").await.expect("rita")),
+        vec!["WORKSPACE_ADMIN".to_string()]
+    );
+    assert_eq!(accepted_once(&bed).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_re_rendered_between_finding_and_clicking_are_found_again() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    // Each member list the page shows is quietly re-rendered 150 ms later, three times in a
+    // row: rows found by the agent go stale under it.
+    fault(&bed, json!({"rerenderRows": {"afterMs": 150, "count": 3}})).await;
+    let (run, _) = batch(&bed, &THREE).await;
+    assert_code(&run, 0);
+    assert_three_done(&bed).await;
+    let left: Value = bed
+        .http
+        .post(format!("{}/__sandbox/faults", bed.sandbox.url()))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("faults")
+        .json()
+        .await
+        .expect("faults JSON");
+    assert!(
+        left.get("rerenderRows").is_none(),
+        "the re-renders happened"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_moving_to_page_2_between_reading_and_acting_is_followed_there() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let before = bed.state().await["members"]
+        .as_array()
+        .expect("members")
+        .len();
+    // Right after the agent's search, 60 people whose addresses contain the searched address
+    // are invited by someone else and sort first: the member moves to page 2.
+    fault(
+        &bed,
+        json!({"crowdNextSearch": 60, "rerenderRows": {"afterMs": 150, "count": 1}}),
+    )
+    .await;
+    let (run, events) = batch(&bed, &["deactivate,sam.sales@acme.example"]).await;
+    assert_code(&run, 0);
+    assert_eq!(
+        bed.member("sam.sales@acme.example").await.expect("sam")["status"],
+        "INACTIVE"
+    );
+    let state = bed.state().await;
+    let members = state["members"].as_array().expect("members");
+    assert_eq!(members.len(), before + 60, "the crowd arrived");
+    let crowd: Vec<&Value> = members
+        .iter()
+        .filter(|m| {
+            m["email"]
+                .as_str()
+                .is_some_and(|e| e.ends_with(".sam.sales@acme.example"))
+        })
+        .collect();
+    assert_eq!(crowd.len(), 60);
+    assert!(
+        crowd.iter().all(|m| m["status"] == "PENDING"),
+        "nobody else was touched"
+    );
+    assert_eq!(
+        accepted_once(&bed).await.into_keys().collect::<Vec<_>>(),
+        vec![("status".to_string(), "sam.sales@acme.example".to_string())]
+    );
+    assert!(events.contains("\"outcome\":\"verified\""), "{events}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_success_toasts_the_read_back_decides() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    fault(&bed, json!({"dropToasts": true})).await;
+    let (run, _) = batch(
+        &bed,
+        &[
+            "deactivate,sam.sales@acme.example",
+            "invite,no.toast@acme.example",
+            "reactivate,ivy.inactive@acme.example",
+        ],
+    )
+    .await;
+    assert_code(&run, 0);
+    assert_eq!(
+        bed.member("sam.sales@acme.example").await.expect("sam")["status"],
+        "INACTIVE"
+    );
+    assert_eq!(
+        bed.member("ivy.inactive@acme.example").await.expect("ivy")["status"],
+        "ACTIVE"
+    );
+    assert!(bed.member("no.toast@acme.example").await.is_some());
+    assert_eq!(accepted_once(&bed).await.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resent_invitation_without_its_toast_is_reported_unconfirmed_and_not_resent() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    fault(&bed, json!({"dropToasts": true})).await;
+    // A resent mail leaves nothing to read back: the toast is the only confirmation, so
+    // without it the honest outcome is "not confirmed", and a second mail would be a duplicate.
+    let run = bed
+        .agent(&["resend-invite", "--email", "pete.pending@acme.example"])
+        .await;
+    assert_code(&run, 1);
+    assert!(
+        run.all_output().contains("did not confirm"),
+        "{}",
+        run.all_output()
+    );
+    assert_eq!(
+        accepted_once(&bed).await.into_keys().collect::<Vec<_>>(),
+        vec![(
+            "resend".to_string(),
+            "pete.pending@acme.example".to_string()
+        )],
+        "sent exactly once"
+    );
 }

@@ -180,6 +180,9 @@ struct Run {
     commands_at_start: u64,
     before: Option<MemberState>,
     screenshots: Vec<String>,
+    /// An earlier try of this action reached its final click before the page re-rendered
+    /// under it (see [`run`]).
+    acted: bool,
 }
 
 impl Run {
@@ -191,6 +194,21 @@ impl Run {
             commands_at_start: ctx.ui.commands(),
             before: None,
             screenshots: Vec::new(),
+            acted: false,
+        }
+    }
+
+    /// The outcome when the state read is already the one wanted: nothing to do, unless an
+    /// earlier try of this action clicked its final button before the page re-rendered under
+    /// it; then the state read is that click's result, and the report says so.
+    fn already(&self, message: String) -> (Outcome, String) {
+        if self.acted {
+            (
+                Outcome::Verified,
+                format!("{message} (read back after the page re-rendered mid-action)"),
+            )
+        } else {
+            (Outcome::NoOp, message)
         }
     }
 
@@ -228,18 +246,29 @@ impl Run {
 /// refusals come back as a `Failed` report.
 pub async fn run(ctx: &mut Context<'_>, action: &Action) -> Result<Report, FlowError> {
     let mut run = Run::new(ctx, action.name(), action.email());
-    let result = match action {
-        Action::Invite { email } => invite(ctx, &mut run, email).await,
-        Action::SetRole {
-            email,
-            role,
-            manages,
-            projects,
-        } => set_role(ctx, &mut run, email, *role, manages, projects).await,
-        Action::Deactivate { email } => set_status(ctx, &mut run, email, Status::Inactive).await,
-        Action::Reactivate { email } => set_status(ctx, &mut run, email, Status::Active).await,
-        Action::ResendInvite { email } => resend(ctx, &mut run, email).await,
-        Action::RevokeInvite { email } => revoke(ctx, &mut run, email).await,
+    let mut restarts = 0;
+    let result = loop {
+        let result = dispatch(ctx, &mut run, action).await;
+        match &result {
+            // The list re-rendered between finding an element and using it: nothing was
+            // clicked through a stale element, and every flow starts by reading the member, so
+            // starting over decides again from what the page shows now.
+            Err(FlowError::Ui(QueryError::WebDriver { source, .. }))
+                if source.is_stale_element_reference() && restarts < RESTARTS_ON_RERENDER =>
+            {
+                restarts += 1;
+                tracing::warn!(
+                    "the Team page re-rendered during {} {}; reading it again ({restarts} of \
+                     {RESTARTS_ON_RERENDER})",
+                    action.name(),
+                    crate::email::printable(action.email())
+                );
+                if let Some(dialog) = ctx.ui.optional("dialog.open", None).await? {
+                    cancel_dialog(ctx.ui, &dialog).await?;
+                }
+            }
+            _ => break result,
+        }
     };
     let report = match result {
         Ok((outcome, message, after)) => {
@@ -256,6 +285,29 @@ pub async fn run(ctx: &mut Context<'_>, action: &Action) -> Result<Report, FlowE
     };
     record_action(ctx, &report);
     Ok(report)
+}
+
+/// How many times one action starts over because the page re-rendered under it.
+const RESTARTS_ON_RERENDER: u32 = 3;
+
+async fn dispatch(
+    ctx: &mut Context<'_>,
+    run: &mut Run,
+    action: &Action,
+) -> Result<Done, FlowError> {
+    match action {
+        Action::Invite { email } => invite(ctx, run, email).await,
+        Action::SetRole {
+            email,
+            role,
+            manages,
+            projects,
+        } => set_role(ctx, run, email, *role, manages, projects).await,
+        Action::Deactivate { email } => set_status(ctx, run, email, Status::Inactive).await,
+        Action::Reactivate { email } => set_status(ctx, run, email, Status::Active).await,
+        Action::ResendInvite { email } => resend(ctx, run, email).await,
+        Action::RevokeInvite { email } => revoke(ctx, run, email).await,
+    }
 }
 
 /// Screenshot of the viewport with its caption, the target row's box and the masks; returns the
@@ -362,9 +414,10 @@ async fn require_member(ui: &Ui, email: &str) -> Result<(Element, MemberState), 
 
 async fn invite(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Done, FlowError> {
     if let Some((_, state)) = read_member(ctx.ui, email).await? {
-        let message = format!("already in the workspace ({state}); nothing sent");
-        run.before = Some(state.clone());
-        return Ok((Outcome::NoOp, message, Some(state)));
+        let (outcome, message) =
+            run.already(format!("already in the workspace ({state}); nothing sent"));
+        run.before.get_or_insert_with(|| state.clone());
+        return Ok((outcome, message, Some(state)));
     }
     run.shot(ctx, "before").await;
     // The list (searched for this address, so empty) re-renders once the invitation is in.
@@ -376,6 +429,7 @@ async fn invite(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
         cancel_dialog(ctx.ui, &dialog).await?;
         return Ok((Outcome::DryRun, format!("would invite {email}"), None));
     }
+    run.acted = true;
     ctx.ui.click_element(&send.element, "'invite.send'").await?;
     if let Some(error) = dialog_result(ctx.ui, &dialog).await? {
         cancel_dialog(ctx.ui, &dialog).await?;
@@ -533,14 +587,15 @@ async fn set_status(
     wanted: Status,
 ) -> Result<Done, FlowError> {
     let (row, state) = require_member(ctx.ui, email).await?;
-    run.before = Some(state.clone());
+    run.before.get_or_insert_with(|| state.clone());
     if state.status == Status::Pending {
         return Err(FlowError::Refused(format!(
             "{email} has not joined yet; use resend-invite or revoke-invite"
         )));
     }
     if state.status == wanted {
-        return Ok((Outcome::NoOp, format!("already {wanted}"), Some(state)));
+        let (outcome, message) = run.already(format!("already {wanted}"));
+        return Ok((outcome, message, Some(state)));
     }
     if wanted == Status::Inactive {
         if state.roles.contains(&Role::Owner) {
@@ -575,11 +630,13 @@ async fn set_status(
         if !confirmed {
             return Ok((Outcome::DryRun, format!("would deactivate {email}"), None));
         }
+        run.acted = true;
     } else {
         if ctx.dry_run {
             close_menu(ctx.ui, &row).await?;
             return Ok((Outcome::DryRun, format!("would reactivate {email}"), None));
         }
+        run.acted = true;
         ctx.ui.click_element(&menu_item, "'menu.activate'").await?;
     }
     read_back(
@@ -668,7 +725,7 @@ fn describe(state: &Option<MemberState>) -> String {
 
 async fn resend(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Done, FlowError> {
     let (row, state) = require_member(ctx.ui, email).await?;
-    run.before = Some(state.clone());
+    run.before.get_or_insert_with(|| state.clone());
     if state.status != Status::Pending {
         return Err(FlowError::Refused(format!(
             "{email} has already joined ({state}); there is no invitation to resend"
@@ -691,7 +748,20 @@ async fn resend(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
             None,
         ));
     }
+    if run.acted {
+        // An earlier try clicked "Resend" before the page re-rendered; the mail may be out,
+        // and a second mail is a duplicate for the person receiving it.
+        close_menu(ctx.ui, &row).await?;
+        return Ok((
+            Outcome::Failed,
+            "the page re-rendered after \"Resend\" was clicked; not clicking it twice, and a \
+             resent invitation cannot be read back"
+                .into(),
+            Some(state),
+        ));
+    }
     let toasts_before = ctx.ui.all("shell.toast_success", None).await?.len();
+    run.acted = true;
     ctx.ui.click_element(&item, "'menu.resend_invite'").await?;
     // A resent mail leaves no trace in the member's state; the UI's confirmation is the toast.
     let ui = ctx.ui;
@@ -726,13 +796,11 @@ async fn resend(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
 
 async fn revoke(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Done, FlowError> {
     let Some((row, state)) = read_member(ctx.ui, email).await? else {
-        return Ok((
-            Outcome::NoOp,
-            format!("no pending invitation for {email} (not listed)"),
-            None,
-        ));
+        let (outcome, message) =
+            run.already(format!("no pending invitation for {email} (not listed)"));
+        return Ok((outcome, message, None));
     };
-    run.before = Some(state.clone());
+    run.before.get_or_insert_with(|| state.clone());
     if state.status != Status::Pending {
         return Err(FlowError::Refused(format!(
             "{email} has already joined ({state}); deactivate instead of revoking"
@@ -755,6 +823,7 @@ async fn revoke(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
             None,
         ));
     }
+    run.acted = true;
     let ui = ctx.ui;
     let gone = ui
         .wait_until(&format!("{email} to leave the list"), || async {
@@ -793,7 +862,7 @@ async fn set_role(
     projects: &[String],
 ) -> Result<Done, FlowError> {
     let (row, state) = require_member(ctx.ui, email).await?;
-    run.before = Some(state.clone());
+    run.before.get_or_insert_with(|| state.clone());
     if state.roles.contains(&Role::Owner) {
         return Err(FlowError::Refused(format!(
             "{email} is the workspace owner; the owner's role is not changed by the agent"
@@ -814,7 +883,8 @@ async fn set_role(
         _ => Vec::new(),
     };
     if state.roles == wanted && scope.is_empty() {
-        return Ok((Outcome::NoOp, format!("already {state}"), Some(state)));
+        let (outcome, message) = run.already(format!("already {state}"));
+        return Ok((outcome, message, Some(state)));
     }
     run.shot(ctx, "before").await;
     let dialog = open_role_dialog(ctx.ui, &row).await?;
@@ -854,7 +924,8 @@ async fn set_role(
     if !changed {
         cancel_dialog(ctx.ui, &dialog).await?;
         let state = read_member(ctx.ui, email).await?.map(|(_, s)| s);
-        return Ok((Outcome::NoOp, "already so, scope included".into(), state));
+        let (outcome, message) = run.already("already so, scope included".into());
+        return Ok((outcome, message, state));
     }
     if ctx.dry_run {
         cancel_dialog(ctx.ui, &dialog).await?;
@@ -864,6 +935,7 @@ async fn set_role(
             None,
         ));
     }
+    run.acted = true;
     ctx.ui.click_element(&save.element, "'role.save'").await?;
     if let Some(error) = dialog_result(ctx.ui, &dialog).await? {
         cancel_dialog(ctx.ui, &dialog).await?;

@@ -95,12 +95,54 @@ async fn search_row(ui: &Ui, email: &str) -> Result<Option<(Element, MemberState
         .await?;
     wait_for_rerender(ui, marker).await?;
     wait_for_table(ui).await?;
-    let rows = ui.all("team.rows", None).await?;
-    let states = read_rows(ui, &rows).await?;
-    Ok(rows
-        .into_iter()
-        .zip(states)
-        .find(|(_, state)| state.email.to_lowercase() == wanted))
+    // A search term also matches longer addresses (`ann@` is in `joann@`), and others may
+    // invite such people at any moment: with more than a page of matches, the member can be on
+    // a later page.
+    for _ in 0..MAX_SEARCH_PAGES {
+        let rows = ui.all("team.rows", None).await?;
+        let states = read_rows(ui, &rows).await?;
+        let first = rows.first().cloned();
+        if let Some(found) = rows
+            .into_iter()
+            .zip(states)
+            .find(|(_, state)| state.email.to_lowercase() == wanted)
+        {
+            return Ok(Some(found));
+        }
+        if !next_page(ui, first).await? {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+/// How many pages of search results are looked through for one address.
+const MAX_SEARCH_PAGES: usize = 20;
+
+/// Goes to the next page of the list when there is one (`first_row` is a row of the current
+/// page, or `None` when it is empty); `false` on the last page.
+async fn next_page(ui: &Ui, first_row: Option<Element>) -> Result<bool, FlowError> {
+    let Some(marker) = first_row else {
+        return Ok(false);
+    };
+    let Some(next) = ui.optional("team.next_page", None).await? else {
+        return Ok(false);
+    };
+    ui.count(1);
+    let enabled = next
+        .is_enabled()
+        .await
+        .map_err(|source| QueryError::WebDriver {
+            doing: "reading the next-page button".into(),
+            source,
+        })?;
+    if !enabled {
+        return Ok(false);
+    }
+    ui.click_element(&next, "'team.next_page'").await?;
+    wait_for_rerender(ui, Some(marker)).await?;
+    wait_for_table(ui).await?;
+    Ok(true)
 }
 
 /// The email a row shows (read again right before a destructive click).
@@ -225,24 +267,9 @@ pub async fn read_all(
         let rows = ui.all("team.rows", None).await?;
         members.extend(read_rows(ui, &rows).await?);
         progress(members.len());
-        let Some(next) = ui.optional("team.next_page", None).await? else {
-            break;
-        };
-        ui.count(1);
-        let enabled = next
-            .is_enabled()
-            .await
-            .map_err(|source| QueryError::WebDriver {
-                doing: "reading the next-page button".into(),
-                source,
-            })?;
-        if !enabled || rows.is_empty() {
+        if !next_page(ui, rows.into_iter().next()).await? {
             break;
         }
-        let marker = rows.into_iter().next();
-        ui.click_element(&next, "'team.next_page'").await?;
-        wait_for_rerender(ui, marker).await?;
-        wait_for_table(ui).await?;
     }
     Ok(members)
 }

@@ -478,28 +478,49 @@ impl WorkspaceState {
         }
         let mut invited = Vec::new();
         for email in wanted {
-            let id = self.new_id('u');
             let name = email.split('@').next().unwrap_or_default().to_string();
-            let member = Member {
-                id,
-                email,
-                name,
-                status: MemberStatus::Pending,
-                roles: Vec::new(),
-                manages: Manages::default(),
-                projects: Vec::new(),
-                groups: Vec::new(),
-                limited: false,
-                billable_rate: None,
-                week_start: "MONDAY".into(),
-                work_capacity: "8:00".into(),
-                working_days: default_working_days(),
-                password: None,
-            };
+            let member = self.pending_member(email, name);
             self.members.push(member.clone());
             invited.push(member);
         }
         Ok(invited)
+    }
+
+    /// A member invited as another admin would (the `crowdNextSearch` fault): `count` pending
+    /// members whose addresses contain `term` and whose names sort before everyone else's.
+    pub fn add_concurrent_invites(&mut self, term: &str, count: usize) {
+        for n in 1..=count {
+            let email = if term.contains('@') {
+                format!("{n:02}.{term}")
+            } else {
+                format!("{term}.{n:02}@concurrent.example")
+            };
+            if self.member_by_email(&email).is_some() {
+                continue;
+            }
+            let member = self.pending_member(email, format!("Aa Concurrent {n:02}"));
+            self.members.push(member);
+        }
+    }
+
+    fn pending_member(&mut self, email: String, name: String) -> Member {
+        let id = self.new_id('u');
+        Member {
+            id,
+            email,
+            name,
+            status: MemberStatus::Pending,
+            roles: Vec::new(),
+            manages: Manages::default(),
+            projects: Vec::new(),
+            groups: Vec::new(),
+            limited: false,
+            billable_rate: None,
+            week_start: "MONDAY".into(),
+            work_capacity: "8:00".into(),
+            working_days: default_working_days(),
+            password: None,
+        }
     }
 
     /// Replaces the roles of member `id` with what the role dialog asks for.

@@ -67,7 +67,37 @@ struct Faults {
     /// hijacked or misconfigured sign-in would (origin checks are tested against it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     redirect_login_to: Option<String>,
+    /// The app shows no success toast after a change (the change itself still happens), as when
+    /// a toast is missed or suppressed: only reading the state back can confirm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    drop_toasts: Option<bool>,
+    /// The next member-list responses make the app quietly re-fetch and re-render the table
+    /// rows a moment later (as Clockify's background refresh does), so rows found just before
+    /// go stale before they are clicked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rerender_rows: Option<RerenderRows>,
+    /// Another admin invites this many people whose addresses contain the term of the next
+    /// search, right after that search is answered: the searched member moves to page 2 of the
+    /// results (the invitees sort first by name). They are not in the mutation log, which only
+    /// holds the requests of the browser under test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    crowd_next_search: Option<u32>,
 }
+
+/// See [`Faults::rerender_rows`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RerenderRows {
+    /// How long after rendering a list response the app re-renders it, in ms.
+    after_ms: u64,
+    /// How many list responses do so.
+    #[serde(default = "one")]
+    count: u32,
+}
+
+/// The header through which API responses tell the sandbox app which UI faults are on (a
+/// synthetic channel; real Clockify has nothing like it).
+const UI_FAULTS_HEADER: &str = "x-sandbox-faults";
 
 /// The sign-in pages the `redirectLoginTo` fault redirects.
 const LOGIN_PATHS: [&str; 4] = ["/en/login", "/login", "/es/login", "/login-owner"];
@@ -93,6 +123,8 @@ struct Inner {
     auth: AuthStore,
     mutations: Vec<MutationRecord>,
     faults: Faults,
+    /// The search term the `crowdNextSearch` fault waits to crowd (armed by the first search).
+    crowd_term: Option<String>,
 }
 
 /// Shared state of the server.
@@ -130,6 +162,7 @@ fn fresh_inner(config: &SandboxConfig) -> Result<Inner, SandboxError> {
         ),
         mutations: Vec::new(),
         faults: Faults::default(),
+        crowd_term: None,
     })
 }
 
@@ -195,6 +228,7 @@ pub(super) fn router(state: AppState) -> Router {
             state.clone(),
             injected_login_redirect,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), ui_faults))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             injected_latency,
@@ -235,6 +269,59 @@ async fn injected_latency(State(app): State<AppState>, request: Request, next: N
         }
     }
     next.run(request).await
+}
+
+/// Tells the app, in [`UI_FAULTS_HEADER`], which UI faults are on; a member-list response
+/// also carries (and uses up) one pending re-render.
+async fn ui_faults(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let is_list = request.method() == axum::http::Method::GET
+        && request.uri().path() == "/api/workspace/members";
+    let is_api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    if !is_api {
+        return response;
+    }
+    let header = {
+        let mut inner = app.lock();
+        let faults = &mut inner.faults;
+        let mut on = serde_json::Map::new();
+        if faults.drop_toasts == Some(true) {
+            on.insert("dropToasts".into(), json!(true));
+        }
+        if is_list && response.status().is_success() {
+            if let Some(rerender) = faults.rerender_rows.as_mut() {
+                on.insert("rerenderAfterMs".into(), json!(rerender.after_ms));
+                rerender.count = rerender.count.saturating_sub(1);
+                if rerender.count == 0 {
+                    faults.rerender_rows = None;
+                }
+            }
+        }
+        (!on.is_empty()).then(|| serde_json::Value::Object(on).to_string())
+    };
+    if let Some(value) = header.and_then(|h| HeaderValue::from_str(&h).ok()) {
+        response.headers_mut().insert(UI_FAULTS_HEADER, value);
+    }
+    response
+}
+
+/// Applies the `crowdNextSearch` fault: the first search arms it, the next list request finds
+/// the crowd already invited.
+fn crowd_search(inner: &mut Inner, search: Option<&str>) {
+    let Some(count) = inner.faults.crowd_next_search else {
+        return;
+    };
+    if let Some(term) = inner.crowd_term.take() {
+        inner
+            .workspace
+            .add_concurrent_invites(&term, count as usize);
+        inner.faults.crowd_next_search = None;
+        return;
+    }
+    let term = search.map(str::trim).unwrap_or_default();
+    if !term.is_empty() {
+        inner.crowd_term = Some(term.to_lowercase());
+    }
 }
 
 async fn dialog_latency(app: &AppState) {
@@ -546,6 +633,7 @@ async fn list_members(
     headers: HeaderMap,
     Query(query): Query<MemberQuery>,
 ) -> Response {
+    crowd_search(&mut app.lock(), query.search.as_deref());
     read(&app, &headers, |inner, _| Ok(inner.workspace.list(&query)))
 }
 
@@ -926,11 +1014,23 @@ async fn set_faults(State(app): State<AppState>, Json(body): Json<Faults>) -> Re
     if body.redirect_login_to.is_some() {
         inner.faults.redirect_login_to = body.redirect_login_to;
     }
+    if body.drop_toasts.is_some() {
+        inner.faults.drop_toasts = body.drop_toasts;
+    }
+    if body.rerender_rows.is_some() {
+        inner.faults.rerender_rows = body.rerender_rows;
+    }
+    if body.crowd_next_search.is_some() {
+        inner.faults.crowd_next_search = body.crowd_next_search;
+        inner.crowd_term = None;
+    }
     Json(inner.faults.clone()).into_response()
 }
 
 async fn clear_faults(State(app): State<AppState>) -> StatusCode {
-    app.lock().faults = Faults::default();
+    let mut inner = app.lock();
+    inner.faults = Faults::default();
+    inner.crowd_term = None;
     StatusCode::NO_CONTENT
 }
 
