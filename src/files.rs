@@ -2,7 +2,7 @@
 //! regular files only and bounded, so a device, a FIFO or a huge file cannot hang the agent or
 //! exhaust its memory.
 
-use std::fs::Metadata;
+use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
@@ -60,29 +60,55 @@ pub fn folder_metadata(path: &Path) -> std::io::Result<Metadata> {
     }
 }
 
-/// Reads a regular file of at most [`MAX_FILE_BYTES`].
-pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+/// Opens `path` with `options` when it is a regular file, and only then. The path may be swapped
+/// for a FIFO or a device between the type check and the open: the open is non-blocking, so it
+/// never waits for a FIFO's other end (a FIFO opened for writing without a reader fails at once
+/// instead), no terminal becomes this process's controlling one, and the type of what was
+/// actually opened is checked again. `O_NONBLOCK` changes nothing for a regular file, so the file
+/// returned reads and writes as usual.
+pub fn open_regular(path: &Path, options: &mut std::fs::OpenOptions) -> std::io::Result<File> {
     regular_metadata(path)?;
-    // The path may be swapped for a FIFO or a device between the check and the open: a
-    // non-blocking open never waits for a FIFO's writer, no terminal becomes this process's
-    // controlling one, and the type of what was actually opened is checked again.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
+    let file = options
         .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
         .open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(wrong_kind(&meta, "a regular file"));
     }
+    Ok(file)
+}
+
+/// Reads what is left of `reader`, refusing more than `max` bytes (an error saying so, after at
+/// most `max + 1` bytes were read: a file that keeps growing is not read for ever).
+pub fn read_limited(reader: impl Read, max: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {MAX_FILE_BYTES} bytes"),
-        ));
+    reader.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(max));
     }
     Ok(bytes)
+}
+
+fn too_large(max: u64) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("larger than {max} bytes"),
+    )
+}
+
+/// Reads a regular file of at most `max` bytes (for files whose real size differs from an input
+/// file's: journals, evidence, keys). A file already larger is refused before anything is read.
+pub fn read_regular_limited(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let file = open_regular(path, std::fs::OpenOptions::new().read(true))?;
+    if file.metadata()?.len() > max {
+        return Err(too_large(max));
+    }
+    read_limited(file, max)
+}
+
+/// Reads a regular file of at most [`MAX_FILE_BYTES`].
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_regular_limited(path, MAX_FILE_BYTES)
 }
 
 /// Reads a regular UTF-8 text file of at most [`MAX_FILE_BYTES`].
@@ -130,5 +156,32 @@ mod tests {
         let err = folder_metadata(&file).expect_err("a file");
         assert_eq!(err.to_string(), "a regular file, not a folder");
         assert!(folder_metadata(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn limits_are_kept_and_opening_for_writing_checks_the_type_too() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("a.txt");
+        std::fs::write(&file, "0123456789").expect("write");
+        assert_eq!(read_regular_limited(&file, 10).expect("fits").len(), 10);
+        let err = read_regular_limited(&file, 9).expect_err("too large");
+        assert_eq!(err.to_string(), "larger than 9 bytes");
+        let err = read_limited(std::io::repeat(0), 1000).expect_err("endless");
+        assert_eq!(err.to_string(), "larger than 1000 bytes");
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success(), "mkfifo {}", fifo.display());
+        let mut append = std::fs::OpenOptions::new();
+        append.read(true).append(true);
+        let err = open_regular(&fifo, &mut append).expect_err("a FIFO");
+        assert_eq!(err.to_string(), "a FIFO (named pipe), not a regular file");
+        let err = open_regular(Path::new("/dev/zero"), &mut append).expect_err("a device");
+        assert_eq!(err.to_string(), "a character device, not a regular file");
+        let mut opened = open_regular(&file, &mut append).expect("a file");
+        std::io::Write::write_all(&mut opened, b"!").expect("append");
+        assert_eq!(read_regular_text(&file).expect("read"), "0123456789!");
     }
 }

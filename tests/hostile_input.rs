@@ -452,7 +452,10 @@ async fn bad_plan_and_desired_state_files_are_refused_before_any_browser() {
         "a folder named like a plan",
         with(no_browser(&bed), &["apply", "--plan", &folder_plan]),
         2,
-        &[&format!("cannot read {folder_plan}"), "not a regular file"],
+        &[
+            &format!("cannot read plan file {folder_plan}"),
+            "not a regular file",
+        ],
     ));
     cases.push(Case::new(
         "a plan that does not exist",
@@ -466,7 +469,7 @@ async fn bad_plan_and_desired_state_files_are_refused_before_any_browser() {
         ),
         2,
         &[
-            "cannot read fixtures/plans/../plans/no-such-plan.csv",
+            "cannot read plan file fixtures/plans/../plans/no-such-plan.csv",
             "No such file",
         ],
     ));

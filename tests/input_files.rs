@@ -278,12 +278,13 @@ async fn devices_fifos_and_folders_as_input_files_are_refused_at_once_changing_n
                 _ => vec!["members"],
             };
             args = with(args, &tail);
-            let subject = if label.ends_with("session") {
-                format!("cannot read session file {path}")
-            } else if label == "overrides" {
-                format!("cannot read selector file {path}")
-            } else {
-                format!("cannot read {path}")
+            // The error names what the file is for, where the agent knows more than its name.
+            let subject = match label {
+                _ if label.ends_with("session") => format!("cannot read session file {path}"),
+                "overrides" => format!("cannot read selector file {path}"),
+                "plan" => format!("cannot read plan file {path}"),
+                "desired" => format!("cannot read desired-state file {path}"),
+                _ => format!("cannot read {path}"),
             };
             cases.push(Case {
                 what: format!("{label}: {kind:?}"),
@@ -555,5 +556,189 @@ async fn top_level_errors_of_tenants_credentials_and_selector_folders_read_plain
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert_untouched(&bed).await;
+}
+
+/// Runs `audit keygen` into `dir`: a private key (0600) and its public key (0644).
+async fn keygen(dir: &Path) -> (PathBuf, PathBuf) {
+    let private = dir.join("audit.pem");
+    let public = dir.join("audit.pub.pem");
+    let out = agent(&strings(&[
+        "audit",
+        "keygen",
+        "--private",
+        &private.display().to_string(),
+        "--public",
+        &public.display().to_string(),
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "keygen: {}", out.all());
+    (private, public)
+}
+
+/// `--sign-key FILE` is read and checked when the options are resolved, before a browser starts:
+/// a FIFO, a device, a folder, a private key readable by others, text that is not a key and a
+/// public key in its place are each refused at once with exit 2, naming the option, the file and
+/// the problem, and nothing changes (no audit or batch folder, no mutating request). A key from
+/// `audit keygen` passes the check: the run gets as far as starting the browser (exit 3).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_sign_key_is_refused_before_anything_changes() {
+    use std::os::unix::fs::PermissionsExt;
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let dir = subdir(&bed, "keys");
+    let (private, public) = keygen(&dir).await;
+    let plan = bed.dir.path().join("plan.csv");
+    std::fs::write(
+        &plan,
+        "action,email,role,manages,projects\ndeactivate,sam.sales@acme.example,,,\n",
+    )
+    .expect("write");
+    let plan = plan.display().to_string();
+
+    let mut keys: Vec<(String, PathBuf, String)> = Vec::new();
+    let mut made = Vec::new();
+    for kind in NON_FILES {
+        let path = dir.join(format!("{kind:?}.pem"));
+        kind.make(&path);
+        made.push((path.clone(), kind));
+        keys.push((
+            format!("{kind:?}"),
+            path,
+            format!("cannot read: {}, not a regular file", kind.found()),
+        ));
+    }
+    let open = dir.join("readable-by-others.pem");
+    std::fs::copy(&private, &open).expect("copy");
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    keys.push((
+        "a private key readable by others".into(),
+        open,
+        "holds a private key but is readable by others; run `chmod 600` on it".into(),
+    ));
+    let junk = dir.join("junk.pem");
+    std::fs::write(&junk, "not a key at all\n").expect("write");
+    std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    keys.push((
+        "text that is not a key".into(),
+        junk,
+        "not an ed25519 PKCS#8 PEM private key".into(),
+    ));
+    let swapped = dir.join("public-given.pem");
+    std::fs::copy(&public, &swapped).expect("copy");
+    std::fs::set_permissions(&swapped, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    keys.push((
+        "the public key instead of the private one".into(),
+        swapped,
+        "not an ed25519 PKCS#8 PEM private key".into(),
+    ));
+    keys.push((
+        "a key that does not exist".into(),
+        dir.join("missing.pem"),
+        "cannot read: No such file or directory".into(),
+    ));
+
+    let mut cases = Vec::new();
+    for (what, path, problem) in &keys {
+        let path = path.display().to_string();
+        let says = vec![format!("--sign-key: key file {path}: {problem}")];
+        for tail in [
+            vec!["deactivate", "--email", "sam.sales@acme.example"],
+            vec!["apply", "--plan", &plan],
+        ] {
+            let mut args = with(base_args(&bed), &["--sign-key", &path]);
+            args = with(args, &tail);
+            cases.push(Case {
+                what: format!("--sign-key {what}, {}", tail[0]),
+                args,
+                says: says.clone(),
+            });
+        }
+    }
+    let failures = check(cases).await;
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    for (path, kind) in &made {
+        assert!(kind.still_at(path), "{} is still {kind:?}", path.display());
+    }
+    assert_untouched(&bed).await;
+
+    // The key `audit keygen` wrote passes: the run stops only at the missing browser.
+    let out = agent(&with(
+        base_args(&bed),
+        &[
+            "--sign-key",
+            &private.display().to_string(),
+            "deactivate",
+            "--email",
+            "sam.sales@acme.example",
+        ],
+    ))
+    .await;
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(!out.stderr.contains("sign-key"), "{}", out.all());
+    assert_untouched(&bed).await;
+}
+
+/// `apply --resume DIR` reads the journal (and the plan its header names) only as regular files
+/// of bounded size: a journal that is a FIFO, a link to `/dev/zero` or a folder, and a header
+/// naming a plan that is a FIFO, are refused at once with exit 2 naming the file and what it is.
+/// Nothing changes and the journal stays what it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_journal_that_is_not_a_file_is_refused_at_once() {
+    let bed = Bed::start(UiVersion::V2026_03).await;
+    let mut cases = Vec::new();
+    let mut made = Vec::new();
+    for kind in NON_FILES {
+        let batch = subdir(&bed, &format!("batch-{kind:?}"));
+        let journal = batch.join("journal.jsonl");
+        kind.make(&journal);
+        made.push((journal.clone(), kind));
+        cases.push(Case {
+            what: format!("journal: {kind:?}"),
+            args: with(
+                base_args(&bed),
+                &["apply", "--resume", &batch.display().to_string()],
+            ),
+            says: vec![format!(
+                "journal {}: {}, not a regular file",
+                journal.display(),
+                kind.found()
+            )],
+        });
+    }
+    // A real journal whose header names a plan that is a FIFO.
+    let batch = subdir(&bed, "batch-plan-fifo");
+    let plan = batch.join("plan.csv");
+    Kind::Fifo.make(&plan);
+    made.push((plan.clone(), Kind::Fifo));
+    std::fs::write(
+        batch.join("journal.jsonl"),
+        format!(
+            "{}\n",
+            serde_json::json!({
+                "journal": "clockify-ui-agent",
+                "version": 1,
+                "plan_sha256": "0".repeat(64),
+                "plan_path": plan.display().to_string(),
+                "at": "2026-11-30T05:20:46Z",
+            })
+        ),
+    )
+    .expect("write");
+    cases.push(Case {
+        what: "the plan a journal names is a FIFO".into(),
+        args: with(
+            base_args(&bed),
+            &["apply", "--resume", &batch.display().to_string()],
+        ),
+        says: vec![format!(
+            "cannot read plan file {}: a FIFO (named pipe), not a regular file",
+            plan.display()
+        )],
+    });
+    let failures = check(cases).await;
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    for (path, kind) in &made {
+        assert!(kind.still_at(path), "{} is still {kind:?}", path.display());
+    }
     assert_untouched(&bed).await;
 }

@@ -61,35 +61,95 @@ pub fn generate_keypair(private_out: &Path, public_out: &Path) -> Result<(), Aud
     Ok(())
 }
 
-/// Loads a PKCS#8 PEM private key.
-pub(crate) fn load_signing_key(path: &Path) -> Result<SigningKey, AuditError> {
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(
-                    "signing key {} is readable by others; chmod 600 it",
-                    path.display()
-                );
-            }
-        }
-    }
-    let pem = std::fs::read_to_string(path).map_err(|e| AuditError::Key {
+/// The largest key file read: an ed25519 PEM key is about 120 bytes (OpenSSL's the same), so
+/// anything near this size is not a key, and a device or an endless file is never read whole.
+const MAX_KEY_BYTES: u64 = 64 * 1024;
+
+/// Reads a key file: a regular file of at most [`MAX_KEY_BYTES`], UTF-8 text.
+fn read_key_file(path: &Path) -> Result<String, AuditError> {
+    let key_error = |message: String| AuditError::Key {
         path: path.to_path_buf(),
-        message: format!("cannot read: {e}"),
-    })?;
-    SigningKey::from_pkcs8_pem(&pem).map_err(|e| AuditError::Key {
-        path: path.to_path_buf(),
-        message: format!("not an ed25519 PKCS#8 PEM private key ({e})"),
+        message,
+    };
+    let bytes = crate::files::read_regular_limited(path, MAX_KEY_BYTES)
+        .map_err(|e| key_error(format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let mut bytes = e.into_bytes();
+        bytes.fill(0);
+        key_error("not a PEM key (not UTF-8 text)".into())
     })
 }
 
-/// Loads a SubjectPublicKeyInfo PEM public key.
-pub(crate) fn load_verifying_key(path: &Path) -> Result<VerifyingKey, AuditError> {
-    let pem = std::fs::read_to_string(path).map_err(|e| AuditError::Key {
+/// Loads a PKCS#8 PEM private key. Like a credentials file, it must be a regular file that only
+/// its owner can read (the type is checked first: a FIFO or a device is never opened blocking);
+/// errors name the file and the problem, never the key.
+pub(crate) fn load_signing_key(path: &Path) -> Result<SigningKey, AuditError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = crate::files::regular_metadata(path).map_err(|e| AuditError::Key {
         path: path.to_path_buf(),
         message: format!("cannot read: {e}"),
     })?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(AuditError::Key {
+            path: path.to_path_buf(),
+            message: "holds a private key but is readable by others; run `chmod 600` on it".into(),
+        });
+    }
+    let pem = read_key_file(path)?;
+    let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| AuditError::Key {
+        path: path.to_path_buf(),
+        message: format!("not an ed25519 PKCS#8 PEM private key ({e})"),
+    });
+    // The text held the secret: overwritten before it is freed (black_box: the writes are not
+    // dropped as dead stores).
+    let mut bytes = pem.into_bytes();
+    bytes.fill(0);
+    std::hint::black_box(&bytes);
+    key
+}
+
+/// Signing keys read and checked before a run started ([`hold_signing_key`]), by the path they
+/// were given as. They are kept for the life of the process so that the manifest, signed at the
+/// end of a run, is signed with the key that was checked, without reading the file again.
+fn held_keys() -> &'static std::sync::Mutex<Vec<(std::path::PathBuf, SigningKey)>> {
+    static HELD: std::sync::OnceLock<std::sync::Mutex<Vec<(std::path::PathBuf, SigningKey)>>> =
+        std::sync::OnceLock::new();
+    HELD.get_or_init(|| std::sync::Mutex::new(Vec::new()))
+}
+
+/// Reads and checks the signing key file `path` now (a regular file, readable by its owner only,
+/// an ed25519 PKCS#8 PEM private key as [`generate_keypair`] writes), and keeps the parsed key for
+/// this process: [`Evidence::finish`](super::Evidence::finish) given the same path signs with
+/// it and never reads the file again. The CLI calls this before any browser starts, so a bad key
+/// stops the run before anything changed, and a key file moved, edited or replaced by a FIFO
+/// during the run cannot stop the signing after the actions changed Clockify. Returns the key's
+/// fingerprint (the SHA-256 of its public bytes, as the manifest names it).
+pub fn hold_signing_key(path: &Path) -> Result<String, AuditError> {
+    let key = load_signing_key(path)?;
+    let fingerprint = fingerprint(&key);
+    if let Ok(mut held) = held_keys().lock() {
+        held.retain(|(p, _)| p != path);
+        held.push((path.to_path_buf(), key));
+    }
+    Ok(fingerprint)
+}
+
+/// The key held for `path` by [`hold_signing_key`], else the file read now.
+pub(crate) fn signing_key_for(path: &Path) -> Result<SigningKey, AuditError> {
+    let held = held_keys().lock().ok().and_then(|held| {
+        held.iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, key)| key.clone())
+    });
+    match held {
+        Some(key) => Ok(key),
+        None => load_signing_key(path),
+    }
+}
+
+/// Loads a SubjectPublicKeyInfo PEM public key (a regular file of at most [`MAX_KEY_BYTES`]).
+pub(crate) fn load_verifying_key(path: &Path) -> Result<VerifyingKey, AuditError> {
+    let pem = read_key_file(path)?;
     VerifyingKey::from_public_key_pem(&pem).map_err(|e| AuditError::Key {
         path: path.to_path_buf(),
         message: format!("not an ed25519 PEM public key ({e})"),
@@ -139,5 +199,58 @@ mod tests {
         assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
         let err = load_verifying_key(&private).expect_err("a private key is no public key");
         assert!(!err.to_string().contains(pem.lines().nth(1).unwrap_or("-")));
+    }
+
+    #[test]
+    fn a_held_key_signs_after_its_file_is_gone_and_bad_key_files_are_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let private = dir.path().join("held.pem");
+        let public = dir.path().join("held.pub.pem");
+        generate_keypair(&private, &public).expect("keygen");
+        let held = hold_signing_key(&private).expect("a good key is held");
+        // Replaced by a FIFO after the check: the held key is used, the FIFO never opened.
+        std::fs::remove_file(&private).expect("rm");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&private)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let key = signing_key_for(&private).expect("held");
+        assert_eq!(fingerprint(&key), held);
+        let pubkey = load_verifying_key(&public).expect("public");
+        assert!(check(&pubkey, b"m", &sign(&key, b"m")));
+
+        let fifo = dir.path().join("never-held.pem");
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        let open = dir.path().join("open.pem");
+        std::fs::copy(&public, &open).expect("copy");
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let wrong = dir.path().join("public-as-private.pem");
+        std::fs::copy(&public, &wrong).expect("copy");
+        std::fs::set_permissions(&wrong, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        for (path, says) in [
+            (
+                &fifo,
+                "cannot read: a FIFO (named pipe), not a regular file",
+            ),
+            (&open, "readable by others"),
+            (&wrong, "not an ed25519 PKCS#8 PEM private key"),
+            (
+                &dir.path().to_path_buf(),
+                "cannot read: a folder, not a regular file",
+            ),
+        ] {
+            let err = hold_signing_key(path).expect_err("refused").to_string();
+            assert!(
+                err.starts_with(&format!("key file {}: ", path.display())) && err.contains(says),
+                "{err}"
+            );
+        }
+        let err = load_verifying_key(&fifo).expect_err("a FIFO public key");
+        assert!(err.to_string().contains("a FIFO (named pipe)"), "{err}");
     }
 }

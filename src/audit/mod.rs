@@ -62,7 +62,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-pub use keys::generate_keypair;
+pub use keys::{generate_keypair, hold_signing_key};
 pub use redact::{redact_known, redact_url, redacted_excerpt};
 pub use report::report;
 pub use verify::{verify, SignatureCheck, Status, VerifyReport};
@@ -75,6 +75,25 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const SIGNATURE_FILE: &str = "manifest.json.sig";
 /// Name of the screenshot folder in a run folder.
 pub const SCREENSHOTS_DIR: &str = "screenshots";
+
+// Bounds on reading the files of a run folder (`audit verify`, `audit report`, and the run's own
+// manifest). Every file is read only when it is a regular file, so a FIFO or a device in a run
+// folder is named instead of blocking or being read without end; the sizes only have to fit
+// real runs with room to spare, since what is larger was not written by the agent.
+
+/// `events.jsonl`: an action writes about 3 KB of events (the action with the member's state
+/// before and after, two screenshot events with their captions, steps); a failure adds its
+/// bounded page excerpt (2 KiB) and a screenshot, and an item is tried at most three times, so
+/// about 15 KB in the worst case. A 10,000-item session writes about 30 MB, 150 MB at worst.
+pub const MAX_EVENTS_BYTES: u64 = 512 * 1024 * 1024;
+/// `manifest.json`: about 130 bytes per file listed; 64 MiB is half a million files.
+pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+/// `manifest.json.sig`: 64 bytes; anything larger is not a signature.
+pub const MAX_SIGNATURE_BYTES: u64 = 4 * 1024;
+/// A screenshot: the 1366×900 viewport plus the caption strip, RGB. Uncompressed that is about
+/// 4 MB, 15 MB on a 2× high-density screen (PNG is never much larger than the raw pixels, and
+/// page screenshots compress to a few hundred KB); 64 MiB fits any viewport up to 4K at 2×.
+pub const MAX_SCREENSHOT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Facts about a run, written in the `run_start` event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,13 +352,15 @@ impl Evidence {
     /// Ends the run: writes a `run_end` event from `summary` unless the caller wrote one (then a
     /// non-null `summary` is ignored), then `manifest.json` (counts of events by kind and of actions
     /// by outcome, the chain head, every file's SHA-256 and size) and, with a key, the detached
-    /// ed25519 signature `manifest.json.sig` over the manifest's exact bytes. Returns the manifest
-    /// path. On disabled evidence returns an error saying so.
+    /// ed25519 signature `manifest.json.sig` over the manifest's exact bytes. The key is the one
+    /// [`hold_signing_key`] read for `sign_key` before the run, or else the file read now.
+    /// Returns the manifest path. On disabled evidence returns an error saying so.
     pub fn finish(self, summary: Value, sign_key: Option<&Path>) -> Result<PathBuf, AuditError> {
         let Some(mut open) = self.inner else {
             return Err(AuditError::Unusable("evidence is disabled".into()));
         };
-        let key = sign_key.map(keys::load_signing_key).transpose()?;
+        // The key held since before the run ([`hold_signing_key`]); read now only when nobody held it.
+        let key = sign_key.map(keys::signing_key_for).transpose()?;
         let events_path = open.dir.join(EVENTS_FILE);
         if !open.run_end_written {
             let data = if summary.is_object() {

@@ -56,7 +56,7 @@ pub struct DesiredMember {
 
 /// Reads and validates a desired-state file; the format comes from the extension.
 pub fn load_desired(path: &Path) -> Result<Desired, PlanError> {
-    let (bytes, format) = super::read_input(path)?;
+    let (bytes, format) = super::read_input(path, "desired-state file")?;
     parse_desired(&bytes, format, &path.display().to_string())
 }
 

@@ -35,6 +35,13 @@ use serde::{Deserialize, Serialize};
 const MAGIC: &str = "clockify-ui-agent";
 const VERSION: u32 = 1;
 
+/// The largest journal read back. A line is at most about 450 bytes (an item key holds an action
+/// and an email of at most 254 characters; the outcome is one word), and an item writes at most
+/// six (started and finished, for each of at most three attempts): a 10,000-item batch writes
+/// about 3 MB, and about 27 MB in the worst case. 64 MiB leaves room for resumes appending to it,
+/// while a journal that is not one (or a file that never ends) is refused instead of read whole.
+pub const MAX_JOURNAL_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Where an item of a batch stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -286,8 +293,11 @@ impl Journal {
     }
 
     /// Reads only the header: which plan a run was for (to find the plan file on `--resume`).
+    /// Only a regular file of at most [`MAX_JOURNAL_BYTES`] is read: a FIFO or a device in its
+    /// place is refused at once, naming what it is, never opened blocking or read without end.
     pub fn read_header(path: &Path) -> Result<JournalHeader, JournalError> {
-        let bytes = std::fs::read(path).map_err(io_error(path))?;
+        let bytes =
+            crate::files::read_regular_limited(path, MAX_JOURNAL_BYTES).map_err(io_error(path))?;
         let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
         parse_header(path, first)
     }
@@ -300,10 +310,14 @@ impl Journal {
         plan_sha256: &str,
     ) -> Result<(Journal, ResumeState), JournalError> {
         let io = io_error(path);
+        // Only a regular file is opened (a FIFO opened for appending would wait for a reader,
+        // a device would be read without end), and never blocking.
+        let file = crate::files::open_regular(path, OpenOptions::new().read(true).append(true))
+            .map_err(&io)?;
         // Locked before it is read: a resume refused here has read, cut and written nothing.
-        let file = OpenOptions::new().append(true).open(path).map_err(&io)?;
         let file = lock(file, path)?;
-        let bytes = std::fs::read(path).map_err(&io)?;
+        // Read through the locked descriptor, not the path: what is read is what is locked.
+        let bytes = crate::files::read_limited(&*file, MAX_JOURNAL_BYTES).map_err(&io)?;
         let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
         // After the last newline: empty when the last write finished.
         let tail = lines.pop().unwrap_or_default();

@@ -72,8 +72,11 @@ pub struct Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     /// The file could not be read.
-    #[error("cannot read {path}")]
+    #[error("cannot read {role} {path}")]
     Read {
+        /// What the file is for ("plan file", "desired-state file"): a message names the file's
+        /// role, not only its name.
+        role: &'static str,
         /// The file.
         path: String,
         /// Why.
@@ -176,13 +179,15 @@ impl Problems {
     }
 }
 
-/// Reads a batch file whole, refusing unknown extensions and oversized files.
-pub(crate) fn read_input(path: &Path) -> Result<(Vec<u8>, Format), PlanError> {
+/// Reads a batch file whole, refusing unknown extensions and oversized files; `role` names what
+/// the file is for in a read error ("plan file", "desired-state file").
+pub(crate) fn read_input(path: &Path, role: &'static str) -> Result<(Vec<u8>, Format), PlanError> {
     let shown = path.display().to_string();
     let format = Format::from_path(path).ok_or_else(|| PlanError::UnknownFormat {
         path: shown.clone(),
     })?;
     let read_error = |source| PlanError::Read {
+        role,
         path: shown.clone(),
         source,
     };

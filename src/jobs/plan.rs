@@ -97,7 +97,7 @@ impl Plan {
 
 /// Reads and validates a plan file; the format comes from the extension (`.csv`, `.json`).
 pub fn load_plan(path: &Path) -> Result<Plan, PlanError> {
-    let (bytes, format) = super::read_input(path)?;
+    let (bytes, format) = super::read_input(path, "plan file")?;
     parse_plan(&bytes, format, &path.display().to_string())
 }
 
