@@ -36,6 +36,8 @@ pub struct MutationRecord {
     pub seq: u64,
     /// When it arrived (RFC 3339, UTC).
     pub at: String,
+    /// When it arrived, in milliseconds since the sandbox started (for measuring recoveries).
+    pub at_ms: u64,
     /// HTTP method.
     pub method: String,
     /// Request path.
@@ -125,6 +127,8 @@ struct Inner {
     faults: Faults,
     /// The search term the `crowdNextSearch` fault waits to crowd (armed by the first search).
     crowd_term: Option<String>,
+    /// When the sandbox started (or was last reset).
+    started: std::time::Instant,
 }
 
 /// Shared state of the server.
@@ -163,6 +167,7 @@ fn fresh_inner(config: &SandboxConfig) -> Result<Inner, SandboxError> {
         mutations: Vec::new(),
         faults: Faults::default(),
         crowd_term: None,
+        started: std::time::Instant::now(),
     })
 }
 
@@ -687,9 +692,11 @@ fn mutate<T: Serialize>(
         Err(e) => (e.status, e.into_response()),
     };
     let seq = inner.mutations.len() as u64 + 1;
+    let at_ms = inner.started.elapsed().as_millis() as u64;
     inner.mutations.push(MutationRecord {
         seq,
         at: now_rfc3339(),
+        at_ms,
         method: mutation.method.to_string(),
         path: mutation.path,
         kind: mutation.kind,

@@ -8,6 +8,8 @@ use clockify_ui_agent::sandbox::{RunningSandbox, SandboxConfig, Seed, UiVersion}
 use serde_json::Value;
 use tokio::process::Command;
 
+pub mod fault_cases;
+
 pub const ADMIN: &str = "admin@acme.example";
 pub const OWNER: &str = "owner@acme.example";
 
