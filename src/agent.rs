@@ -255,16 +255,19 @@ impl Session {
         team::show_all_statuses(&self.ui).await
     }
 
-    /// Runs actions in order; a flow error (UI mismatch, lost browser) stops the run and is
-    /// returned with the reports finished so far.
+    /// Runs actions in order, each retried and recovered like a batch item (a change the page
+    /// did not confirm is tried again after re-reading; a lost browser or an expired session is
+    /// replaced where `config` allows). An error that stops the run (UI mismatch, a failed
+    /// recovery) is returned with the reports finished so far.
     pub async fn run_actions(
         &mut self,
+        config: &AgentConfig,
         actions: &[Action],
         mut on_report: impl FnMut(&Report),
-    ) -> (Vec<Report>, Option<FlowError>) {
+    ) -> (Vec<Report>, Option<AgentError>) {
         let mut reports = Vec::new();
         if let Err(e) = self.open_team().await {
-            return (reports, Some(e));
+            return (reports, Some(e.into()));
         }
         let mut ctx = Context {
             ui: &self.ui,
@@ -288,11 +291,12 @@ impl Session {
                     done.iter().for_each(&mut on_report);
                     (done, None)
                 }
-                Err(e) => (reports, Some(e)),
+                Err(e) => (reports, Some(e.into())),
             };
         }
+        let mut recoveries = 0;
         for action in actions {
-            match actions::run(&mut ctx, action).await {
+            match run_recovering(self, config, action, &mut recoveries).await {
                 Ok(report) => {
                     on_report(&report);
                     reports.push(report);
@@ -602,6 +606,33 @@ async fn try_recover(
     Ok(false)
 }
 
+/// Runs one action with retries ([`run_item`]), recovering from a lost browser or an expired
+/// session at most [`MAX_RECOVERIES`] times per session (counted in `recoveries`).
+async fn run_recovering(
+    session: &mut Session,
+    config: &AgentConfig,
+    action: &Action,
+    recoveries: &mut u32,
+) -> Result<Report, AgentError> {
+    loop {
+        let error = match run_item(session, action).await {
+            Ok(report) => return Ok(report),
+            Err(error) => error,
+        };
+        if *recoveries < MAX_RECOVERIES {
+            match recover(session, config, &error).await {
+                Recovery::Recovered => {
+                    *recoveries += 1;
+                    continue;
+                }
+                Recovery::NotApplicable => {}
+                Recovery::Failed(other) => return Err(other),
+            }
+        }
+        return Err(error.into());
+    }
+}
+
 /// Runs plan items `indices` (in order) in one signed-in session, journaling each, recovering
 /// from a lost browser or an expired session where it can.
 async fn run_items<F: FnMut(ItemEvent) + Send>(
@@ -622,7 +653,7 @@ async fn run_items<F: FnMut(ItemEvent) + Send>(
         let item = &plan.items[index];
         journal_item(shared, item, crate::jobs::ItemState::Started, None).await;
         shared.lock().await.on_event_started(index);
-        match run_item(session, &item.action).await {
+        match run_recovering(session, config, &item.action, &mut recoveries).await {
             Ok(report) => {
                 let state = if report.outcome == Outcome::Failed {
                     crate::jobs::ItemState::Failed
@@ -640,21 +671,7 @@ async fn run_items<F: FnMut(ItemEvent) + Send>(
                 reports.push((index, report));
                 position += 1;
             }
-            Err(error) => {
-                if recoveries < MAX_RECOVERIES {
-                    match recover(session, config, &error).await {
-                        Recovery::Recovered => {
-                            recoveries += 1;
-                            continue;
-                        }
-                        Recovery::NotApplicable => {}
-                        Recovery::Failed(other) => {
-                            return (reports, indices[position..].to_vec(), Some(other))
-                        }
-                    }
-                }
-                return (reports, indices[position..].to_vec(), Some(error.into()));
-            }
+            Err(error) => return (reports, indices[position..].to_vec(), Some(error)),
         }
     }
     (reports, Vec::new(), None)

@@ -595,7 +595,7 @@ fn print_report(report: &Report, json: bool) {
 async fn run_actions(config: &AgentConfig, actions: &[Action], json: bool) -> Result<u8, Failure> {
     let mut session = Session::open(config).await?;
     let (reports, error) = session
-        .run_actions(actions, |report| print_report(report, json))
+        .run_actions(config, actions, |report| print_report(report, json))
         .await;
     if let Some(dir) = session.evidence_dir() {
         if !json {
@@ -1136,7 +1136,7 @@ async fn demo(global: &GlobalArgs, ui_version: UiVersion) -> Result<u8, Failure>
     let mut all = Vec::new();
     for step in &steps {
         let (reports, error) = session
-            .run_actions(step, |r| print_report(r, global.json))
+            .run_actions(&config, step, |r| print_report(r, global.json))
             .await;
         all.extend(reports);
         if let Some(error) = error {

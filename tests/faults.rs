@@ -69,6 +69,32 @@ async fn a_resent_invitation_without_its_toast_is_reported_unconfirmed_and_not_r
     survives(Case::ResendWithoutToast).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_single_command_retries_an_unconfirmed_change_like_a_batch_item() {
+    let bed = agent_common::Bed::start(clockify_ui_agent::sandbox::UiVersion::V2026_03).await;
+    agent_common::fault_cases::fault(
+        &bed,
+        serde_json::json!({"failNext": {"kind": "status", "status": 500, "count": 1}}),
+    )
+    .await;
+    let run = bed
+        .agent(&["deactivate", "--email", "sam.sales@acme.example"])
+        .await;
+    agent_common::assert_code(&run, 0);
+    assert!(run.stdout.contains("attempt 2 of 3"), "{}", run.stdout);
+    let member = bed.member("sam.sales@acme.example").await.expect("sam");
+    assert_eq!(member["status"], "INACTIVE");
+    let statuses: Vec<u64> = bed
+        .get("/__sandbox/mutations")
+        .await
+        .as_array()
+        .expect("log")
+        .iter()
+        .map(|m| m["status"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(statuses, vec![500, 200], "refused once, then accepted once");
+}
+
 #[test]
 fn every_fault_case_has_a_test() {
     // The list above and Case::ALL must not drift apart.
