@@ -1,5 +1,8 @@
 //! Evidence of real agent runs: the run folder verifies, signed manifests check against the public
 //! key, and the report opens in a real browser with a card and the screenshots of every action.
+//! Also (no browser): `audit verify` never hangs on what it reads: a FIFO given as `--pubkey`
+//! exits 2 naming it, and a run folder whose event log, manifest, signature or screenshot was
+//! replaced by a FIFO or a link to `/dev/zero` is reported tampered (exit 1) naming the file.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +11,7 @@ use clockify_ui_agent::sandbox::UiVersion;
 use serde_json::Value;
 
 mod agent_common;
+mod audit_common;
 
 use agent_common::*;
 
@@ -188,4 +192,193 @@ async fn signed_evidence_verifies_and_the_report_shows_every_action_in_a_browser
         assert!(loaded.iter().all(|ok| *ok), "every screenshot renders");
     }
     assert_eq!(seen["scripts"], 0, "the report runs no script");
+}
+
+/// How long one `audit verify` of a small run folder may take; a hang fails the test at this.
+const VERIFY_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Runs the agent binary killing it after [`VERIFY_LIMIT`] (a hang is reported as exit -1).
+async fn agent_within_limit(args: &[String]) -> Run {
+    let mut command = tokio::process::Command::new(agent_bin());
+    command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    match tokio::time::timeout(VERIFY_LIMIT, command.output()).await {
+        Ok(output) => {
+            let output = output.expect("the agent binary runs");
+            Run {
+                code: output.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            }
+        }
+        // Dropping the future kills the child (kill_on_drop).
+        Err(_) => Run {
+            code: -1,
+            stdout: String::new(),
+            stderr: format!("(still running after {VERIFY_LIMIT:?}; killed: it blocked)"),
+        },
+    }
+}
+
+fn mkfifo(path: &Path) {
+    // The `mkfifo` command: nix's mkfifo needs a nix feature the agent does not use.
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// A finished, signed run folder (no browser: written through the library) and its public key.
+fn signed_run(root: &Path, run_id: &str) -> (PathBuf, PathBuf) {
+    let private = root.join(format!("{run_id}.pem"));
+    let public = root.join(format!("{run_id}.pub.pem"));
+    clockify_ui_agent::audit::generate_keypair(&private, &public).expect("keygen");
+    let dir = audit_common::finished_run(
+        &root.join("audit"),
+        run_id,
+        "sam@acme.example",
+        Some(&private),
+    );
+    (dir, public)
+}
+
+async fn verify_cli(dir: &Path, pubkey: &Path) -> Run {
+    agent_within_limit(&[
+        "audit".into(),
+        "verify".into(),
+        dir.display().to_string(),
+        "--pubkey".into(),
+        pubkey.display().to_string(),
+    ])
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_refuses_a_pubkey_that_is_a_fifo_or_a_device_at_once() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, public) = signed_run(root.path(), "pubfifo1");
+    let good = verify_cli(&dir, &public).await;
+    assert_code(&good, 0);
+    assert!(good.stdout.contains("VERIFIED"), "{}", good.all_output());
+
+    let fifo = root.path().join("pub-fifo.pem");
+    mkfifo(&fifo);
+    let zero = root.path().join("pub-zero.pem");
+    std::os::unix::fs::symlink("/dev/zero", &zero).expect("symlink");
+    for (key, found) in [
+        (&fifo, "a FIFO (named pipe)"),
+        (&zero, "a character device"),
+        (&root.path().to_path_buf(), "a folder"),
+    ] {
+        let run = verify_cli(&dir, key).await;
+        assert_code(&run, 2);
+        let says = format!(
+            "error: key file {}: cannot read: {found}, not a regular file",
+            key.display()
+        );
+        assert!(run.stderr.contains(&says), "{says}\n{}", run.all_output());
+    }
+}
+
+/// Replaces one file of a fresh signed run folder with a FIFO (`fifo`) or a link to `/dev/zero`,
+/// verifies the folder with the right public key, and returns the run (it must end, exit 1,
+/// TAMPERED) and the file's name in the folder.
+async fn verify_with_replaced(root: &Path, run_id: &str, file: &str, fifo: bool) -> (Run, String) {
+    let (dir, public) = signed_run(root, run_id);
+    let target = if file == "screenshot" {
+        audit_common::screenshots(&dir)
+            .into_iter()
+            .next()
+            .expect("a screenshot")
+    } else {
+        dir.join(file)
+    };
+    std::fs::remove_file(&target).expect("rm");
+    if fifo {
+        mkfifo(&target);
+    } else {
+        std::os::unix::fs::symlink("/dev/zero", &target).expect("symlink");
+    }
+    let name = target
+        .strip_prefix(&dir)
+        .expect("in the run folder")
+        .display()
+        .to_string();
+    let run = verify_cli(&dir, &public).await;
+    assert_code(&run, 1);
+    assert!(run.stdout.contains("TAMPERED"), "{}", run.all_output());
+    (run, name)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_names_run_folder_files_replaced_by_fifos_or_devices_without_hanging() {
+    let root = tempfile::tempdir().expect("tempdir");
+
+    // The event log is a FIFO: the first problem names it and what it is.
+    let (run, _) = verify_with_replaced(root.path(), "evfifo01", "events.jsonl", true).await;
+    assert!(
+        run.stdout.contains(
+            "the first: events.jsonl: replaced (a FIFO (named pipe), not a regular file)"
+        ),
+        "{}",
+        run.all_output()
+    );
+
+    // A screenshot links to /dev/zero (endless zeros): named, with the line that recorded it.
+    let (run, name) = verify_with_replaced(root.path(), "shotzero", "screenshot", false).await;
+    assert!(name.starts_with("screenshots/0001-"), "{name}");
+    let says = format!(
+        "the first: {name}: replaced or unreadable (a character device, not a regular file; recorded at line 4)"
+    );
+    assert!(run.stdout.contains(&says), "{says}\n{}", run.all_output());
+
+    // The manifest and the signature as FIFOs.
+    let (run, _) = verify_with_replaced(root.path(), "manfifo1", "manifest.json", true).await;
+    assert!(
+        run.stdout.contains(
+            "manifest.json: replaced or unreadable (a FIFO (named pipe), not a regular file)"
+        ),
+        "{}",
+        run.all_output()
+    );
+    let (run, _) = verify_with_replaced(root.path(), "sigfifo1", "manifest.json.sig", true).await;
+    assert!(
+        run.stdout.contains(
+            "the first: manifest.json.sig: replaced or unreadable (a FIFO (named pipe), not a regular file)"
+        ),
+        "{}",
+        run.all_output()
+    );
+    assert!(
+        run.stdout.contains("signature    INVALID"),
+        "{}",
+        run.all_output()
+    );
+
+    // `audit report` of a folder with a /dev/zero screenshot ends too, and shows it as missing.
+    let (dir, _) = signed_run(root.path(), "repzero1");
+    let shot = audit_common::screenshots(&dir)
+        .into_iter()
+        .next()
+        .expect("a screenshot");
+    std::fs::remove_file(&shot).expect("rm");
+    std::os::unix::fs::symlink("/dev/zero", &shot).expect("symlink");
+    let out = root.path().join("report");
+    let report = agent_within_limit(&[
+        "audit".into(),
+        "report".into(),
+        dir.display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+    ])
+    .await;
+    assert_code(&report, 0);
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(
+        html.contains("FILE MISSING"),
+        "the replaced screenshot is not shown"
+    );
 }

@@ -64,9 +64,10 @@ impl Lines {
     }
 }
 
-/// Reads `events.jsonl`.
+/// Reads `events.jsonl` (a regular file of at most [`MAX_EVENTS_BYTES`](super::MAX_EVENTS_BYTES)).
 pub(crate) fn read_lines(path: &Path) -> Result<Lines, AuditError> {
-    let bytes = std::fs::read(path).map_err(AuditError::io("cannot read", path))?;
+    let bytes = crate::files::read_regular_limited(path, super::MAX_EVENTS_BYTES)
+        .map_err(AuditError::io("cannot read", path))?;
     Ok(parse_lines(&bytes))
 }
 

@@ -566,7 +566,9 @@ fn render_shot(h: &mut String, run: &RunView, name: &str) {
         .strip_prefix(&format!("{SCREENSHOTS_DIR}/"))
         .is_some_and(|n| !n.is_empty() && !n.contains('/') && !n.starts_with('.'));
     let bytes = if safe {
-        std::fs::read(run.dir.join(name)).ok()
+        // Bounded and regular files only: a FIFO or a device in a run folder shows as missing
+        // (verify names it among the problems) instead of hanging the report.
+        crate::files::read_regular_limited(&run.dir.join(name), super::MAX_SCREENSHOT_BYTES).ok()
     } else {
         None
     };

@@ -9,8 +9,39 @@ use serde_json::Value;
 use super::chain::{self, Lines, GENESIS};
 use super::manifest::{self, Manifest};
 use super::{
-    keys, sha256_hex, AuditError, EVENTS_FILE, MANIFEST_FILE, SCREENSHOTS_DIR, SIGNATURE_FILE,
+    keys, sha256_hex, AuditError, EVENTS_FILE, MANIFEST_FILE, MAX_EVENTS_BYTES, MAX_MANIFEST_BYTES,
+    MAX_SCREENSHOT_BYTES, MAX_SIGNATURE_BYTES, SCREENSHOTS_DIR, SIGNATURE_FILE,
 };
+
+/// A file of the run folder as found.
+enum Found {
+    /// Not there.
+    Missing,
+    /// Its bytes.
+    Bytes(Vec<u8>),
+    /// Something the agent never writes there (a FIFO, a device, a folder, a file over the bound),
+    /// or a file that could not be read: why, e.g. "a FIFO (named pipe), not a regular file".
+    Wrong(String),
+}
+
+/// Reads a file of the run folder: a regular file of at most `max` bytes, opened without
+/// blocking, so a FIFO or a device in its place is reported, never waited on or read for ever.
+fn read_found(path: &Path, max: u64) -> Found {
+    match crate::files::read_regular_limited(path, max) {
+        Ok(bytes) => Found::Bytes(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Found::Missing,
+        Err(e) => Found::Wrong(e.to_string()),
+    }
+}
+
+/// Whether a read error says the file is the wrong kind of thing or too large (the evidence was
+/// replaced) rather than that it could not be read here (e.g. no permission).
+fn is_replaced(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+    )
+}
 
 /// The verdict on a run folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,10 +193,23 @@ fn short(hash: &str) -> String {
 }
 
 /// Verifies the run folder `dir`; with `pubkey` (a PEM public key) also the signature.
-/// `Err` only when `dir` is not a run folder or the public key cannot be read; otherwise the report
-/// describes what was found and [`VerifyReport::ok`] is false when anything does not match.
+/// `Err` only when `dir` is not a run folder, its event log cannot be read here (e.g. no
+/// permission), or the public key cannot be read; otherwise the report describes what was found
+/// and [`VerifyReport::ok`] is false when anything does not match. Every file is read only when
+/// it is a regular file within a bound: a FIFO, a device or an oversized file in the run folder is
+/// a problem of the report naming it (the evidence was replaced), and one given as `pubkey` an
+/// `Err` naming it; nothing is ever waited on or read without end.
 pub fn verify(dir: &Path, pubkey: Option<&Path>) -> Result<VerifyReport, AuditError> {
     let pubkey = pubkey.map(keys::load_verifying_key).transpose()?;
+    // A FIFO or a file given as the run folder is named as such; what is not there at all is
+    // no run folder.
+    match crate::files::folder_metadata(dir) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(AuditError::NotARunFolder(dir.to_path_buf()))
+        }
+        Err(e) => return Err(AuditError::io("cannot read", dir)(e)),
+    }
     let events_path = dir.join(EVENTS_FILE);
     let manifest_path = dir.join(MANIFEST_FILE);
     let sig_path = dir.join(SIGNATURE_FILE);
@@ -181,15 +225,25 @@ pub fn verify(dir: &Path, pubkey: Option<&Path>) -> Result<VerifyReport, AuditEr
         signature: SignatureCheck::Unsigned,
         head: GENESIS.to_string(),
     };
-    let lines = if events_path.is_file() {
-        chain::read_lines(&events_path)?
-    } else if manifest_path.exists() || dir.join(SCREENSHOTS_DIR).is_dir() {
-        report.problems.push(format!(
-            "{EVENTS_FILE}: deleted (the run folder has no event log)"
-        ));
-        chain::parse_lines(b"")
-    } else {
-        return Err(AuditError::NotARunFolder(dir.to_path_buf()));
+    let lines = match crate::files::read_regular_limited(&events_path, MAX_EVENTS_BYTES) {
+        Ok(bytes) => chain::parse_lines(&bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if manifest_path.exists() || dir.join(SCREENSHOTS_DIR).is_dir() {
+                report.problems.push(format!(
+                    "{EVENTS_FILE}: deleted (the run folder has no event log)"
+                ));
+                chain::parse_lines(b"")
+            } else {
+                return Err(AuditError::NotARunFolder(dir.to_path_buf()));
+            }
+        }
+        Err(e) if is_replaced(&e) => {
+            report.problems.push(format!(
+                "{EVENTS_FILE}: replaced ({e}): there is no event log to check the folder against"
+            ));
+            chain::parse_lines(b"")
+        }
+        Err(e) => return Err(AuditError::io("cannot read", &events_path)(e)),
     };
     report.lines = lines.lines.len();
     if let Some(last) = lines.lines.last() {
@@ -204,7 +258,18 @@ pub fn verify(dir: &Path, pubkey: Option<&Path>) -> Result<VerifyReport, AuditEr
 
     report.problems.extend(check_chain(&lines));
 
-    let manifest_bytes = std::fs::read(&manifest_path).ok();
+    let mut manifest_replaced = false;
+    let manifest_bytes = match read_found(&manifest_path, MAX_MANIFEST_BYTES) {
+        Found::Bytes(bytes) => Some(bytes),
+        Found::Missing => None,
+        Found::Wrong(why) => {
+            report
+                .problems
+                .push(format!("{MANIFEST_FILE}: replaced or unreadable ({why})"));
+            manifest_replaced = true;
+            None
+        }
+    };
     if lines.torn_bytes > 0 {
         if manifest_bytes.is_some() {
             report.problems.push(format!(
@@ -235,6 +300,7 @@ pub fn verify(dir: &Path, pubkey: Option<&Path>) -> Result<VerifyReport, AuditEr
                 signed_by = m.signed_by;
             }
         }
+        None if manifest_replaced => report.manifest = true,
         None => {
             if sig_path.exists() {
                 report.problems.push(format!(
@@ -255,12 +321,21 @@ pub fn verify(dir: &Path, pubkey: Option<&Path>) -> Result<VerifyReport, AuditEr
     report.problems.extend(screenshot_problems);
     report.notes.extend(screenshot_notes);
 
-    report.signature = check_signature(
-        manifest_bytes.as_deref(),
-        std::fs::read(&sig_path).ok().as_deref(),
-        signed_by.as_deref(),
-        pubkey.as_ref(),
-    );
+    report.signature = match read_found(&sig_path, MAX_SIGNATURE_BYTES) {
+        Found::Wrong(why) => SignatureCheck::Invalid(format!("replaced or unreadable ({why})")),
+        Found::Bytes(_) if manifest_replaced => {
+            SignatureCheck::Invalid(format!("not checked: {MANIFEST_FILE} was replaced"))
+        }
+        found => check_signature(
+            manifest_bytes.as_deref(),
+            match &found {
+                Found::Bytes(bytes) => Some(bytes.as_slice()),
+                _ => None,
+            },
+            signed_by.as_deref(),
+            pubkey.as_ref(),
+        ),
+    };
     match &report.signature {
         SignatureCheck::Invalid(why) => report.problems.push(format!("{SIGNATURE_FILE}: {why}")),
         SignatureCheck::NotChecked => report.notes.push(format!(
@@ -436,9 +511,12 @@ fn check_screenshots(
             .get("sha256")
             .and_then(Value::as_str)
             .unwrap_or("");
-        match std::fs::read(dir.join(file)) {
-            Err(_) => problems.push(format!("{file}: deleted (recorded at line {n})")),
-            Ok(bytes) => {
+        match read_found(&dir.join(file), MAX_SCREENSHOT_BYTES) {
+            Found::Missing => problems.push(format!("{file}: deleted (recorded at line {n})")),
+            Found::Wrong(why) => problems.push(format!(
+                "{file}: replaced or unreadable ({why}; recorded at line {n})"
+            )),
+            Found::Bytes(bytes) => {
                 let actual = sha256_hex(&bytes);
                 if actual != expected {
                     problems.push(format!(
