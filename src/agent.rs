@@ -65,8 +65,8 @@ pub struct EvidenceOptions {
     pub tenant: Option<String>,
     /// The command line, secrets removed.
     pub command: Vec<String>,
-    /// ed25519 private key (PKCS#8 PEM) to sign the manifest with.
-    pub sign_key: Option<PathBuf>,
+    /// The key to sign the manifest with, read and checked before the run.
+    pub sign_key: Option<crate::audit::RunSigningKey>,
     /// Cover other members' rows in screenshots.
     pub mask_others: bool,
 }
@@ -120,7 +120,7 @@ pub struct Session {
     dry_run: bool,
     ticket: Option<String>,
     mask_others: bool,
-    sign_key: Option<PathBuf>,
+    sign_key: Option<crate::audit::RunSigningKey>,
     session_id: String,
 }
 
@@ -324,7 +324,7 @@ impl Session {
         if let Some(driver) = self.driver {
             driver.stop().await;
         }
-        finish_evidence(self.evidence, exit_code, self.sign_key.as_deref());
+        finish_evidence(self.evidence, exit_code, self.sign_key.as_ref());
     }
 
     /// The folder of this run's evidence, if kept.
@@ -367,7 +367,11 @@ pub async fn close_open_sessions(timeout: Duration) {
 }
 
 /// Writes `run_end` and the manifest; evidence problems are reported, not fatal.
-fn finish_evidence(mut evidence: Evidence, exit_code: u8, sign_key: Option<&std::path::Path>) {
+fn finish_evidence(
+    mut evidence: Evidence,
+    exit_code: u8,
+    sign_key: Option<&crate::audit::RunSigningKey>,
+) {
     if !evidence.is_enabled() {
         return;
     }

@@ -512,11 +512,13 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
     // The signing key is read, checked and kept now: a bad one stops the run before anything
     // changed, and the manifest is signed at the end with this key, not a second reading of the
     // file (which could have been moved or replaced while the actions ran).
-    if let Some(path) = &global.sign_key {
-        clockify_ui_agent::audit::hold_signing_key(path)
-            .context("--sign-key")
-            .map_err(Failure::usage)?;
-    }
+    let sign_key = global
+        .sign_key
+        .as_deref()
+        .map(clockify_ui_agent::audit::RunSigningKey::load)
+        .transpose()
+        .context("--sign-key")
+        .map_err(Failure::usage)?;
     // A saved session is checked now (mode, format, origin), before any browser starts.
     let session_file = global.session_file.clone().or(tenant.session_file.clone());
     if let Some(path) = session_file.as_deref().filter(|p| p.exists()) {
@@ -555,7 +557,7 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
             tenant: global.tenant.clone(),
             command: redacted_command_line(),
             // The key itself was read and is held (by this path) since the check above.
-            sign_key: global.sign_key.clone(),
+            sign_key,
             mask_others: global.mask_others,
         },
         dry_run: global.dry_run,

@@ -108,42 +108,39 @@ pub(crate) fn load_signing_key(path: &Path) -> Result<SigningKey, AuditError> {
     key
 }
 
-/// Signing keys read and checked before a run started ([`hold_signing_key`]), by the path they
-/// were given as. They are kept for the life of the process so that the manifest, signed at the
-/// end of a run, is signed with the key that was checked, without reading the file again.
-fn held_keys() -> &'static std::sync::Mutex<Vec<(std::path::PathBuf, SigningKey)>> {
-    static HELD: std::sync::OnceLock<std::sync::Mutex<Vec<(std::path::PathBuf, SigningKey)>>> =
-        std::sync::OnceLock::new();
-    HELD.get_or_init(|| std::sync::Mutex::new(Vec::new()))
+/// A signing key read and checked from its file before a run starts (a regular file readable by
+/// its owner only, an ed25519 PKCS#8 PEM private key as [`generate_keypair`] writes). The run's
+/// manifest is signed with this copy at the end, so a bad key stops the run before anything
+/// changed, and a key file moved, edited or replaced during the run cannot stop the signing after
+/// the actions changed Clockify. Its `Debug` shows the fingerprint only.
+#[derive(Clone)]
+pub struct RunSigningKey {
+    key: SigningKey,
 }
 
-/// Reads and checks the signing key file `path` now (a regular file, readable by its owner only,
-/// an ed25519 PKCS#8 PEM private key as [`generate_keypair`] writes), and keeps the parsed key for
-/// this process: [`Evidence::finish`](super::Evidence::finish) given the same path signs with
-/// it and never reads the file again. The CLI calls this before any browser starts, so a bad key
-/// stops the run before anything changed, and a key file moved, edited or replaced by a FIFO
-/// during the run cannot stop the signing after the actions changed Clockify. Returns the key's
-/// fingerprint (the SHA-256 of its public bytes, as the manifest names it).
-pub fn hold_signing_key(path: &Path) -> Result<String, AuditError> {
-    let key = load_signing_key(path)?;
-    let fingerprint = fingerprint(&key);
-    if let Ok(mut held) = held_keys().lock() {
-        held.retain(|(p, _)| p != path);
-        held.push((path.to_path_buf(), key));
+impl RunSigningKey {
+    /// Reads and checks the key file `path`; errors name the file and the problem, never the key.
+    pub fn load(path: &Path) -> Result<Self, AuditError> {
+        Ok(RunSigningKey {
+            key: load_signing_key(path)?,
+        })
     }
-    Ok(fingerprint)
+
+    /// The SHA-256 of the public key's bytes, as the manifest names it.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.key)
+    }
+
+    pub(crate) fn key(&self) -> &SigningKey {
+        &self.key
+    }
 }
 
-/// The key held for `path` by [`hold_signing_key`], else the file read now.
-pub(crate) fn signing_key_for(path: &Path) -> Result<SigningKey, AuditError> {
-    let held = held_keys().lock().ok().and_then(|held| {
-        held.iter()
-            .find(|(p, _)| p == path)
-            .map(|(_, key)| key.clone())
-    });
-    match held {
-        Some(key) => Ok(key),
-        None => load_signing_key(path),
+impl std::fmt::Debug for RunSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunSigningKey")
+            .field("fingerprint", &self.fingerprint())
+            .finish()
     }
 }
 
@@ -202,13 +199,13 @@ mod tests {
     }
 
     #[test]
-    fn a_held_key_signs_after_its_file_is_gone_and_bad_key_files_are_named() {
+    fn a_loaded_key_signs_after_its_file_is_gone_and_bad_key_files_are_named() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("tempdir");
         let private = dir.path().join("held.pem");
         let public = dir.path().join("held.pub.pem");
         generate_keypair(&private, &public).expect("keygen");
-        let held = hold_signing_key(&private).expect("a good key is held");
+        let held = RunSigningKey::load(&private).expect("a good key is loaded");
         // Replaced by a FIFO after the check: the held key is used, the FIFO never opened.
         std::fs::remove_file(&private).expect("rm");
         let made = std::process::Command::new("mkfifo")
@@ -216,8 +213,8 @@ mod tests {
             .status()
             .expect("mkfifo runs");
         assert!(made.success());
-        let key = signing_key_for(&private).expect("held");
-        assert_eq!(fingerprint(&key), held);
+        let key = held.key().clone();
+        assert!(!format!("{held:?}").contains(&format!("{:?}", key.to_bytes())));
         let pubkey = load_verifying_key(&public).expect("public");
         assert!(check(&pubkey, b"m", &sign(&key, b"m")));
 
@@ -244,7 +241,7 @@ mod tests {
                 "cannot read: a folder, not a regular file",
             ),
         ] {
-            let err = hold_signing_key(path).expect_err("refused").to_string();
+            let err = RunSigningKey::load(path).expect_err("refused").to_string();
             assert!(
                 err.starts_with(&format!("key file {}: ", path.display())) && err.contains(says),
                 "{err}"

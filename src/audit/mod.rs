@@ -62,7 +62,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-pub use keys::{generate_keypair, hold_signing_key};
+pub use keys::{generate_keypair, RunSigningKey};
 pub use redact::{redact_known, redact_url, redacted_excerpt};
 pub use report::report;
 pub use verify::{verify, SignatureCheck, Status, VerifyReport};
@@ -352,15 +352,16 @@ impl Evidence {
     /// Ends the run: writes a `run_end` event from `summary` unless the caller wrote one (then a
     /// non-null `summary` is ignored), then `manifest.json` (counts of events by kind and of actions
     /// by outcome, the chain head, every file's SHA-256 and size) and, with a key, the detached
-    /// ed25519 signature `manifest.json.sig` over the manifest's exact bytes. The key is the one
-    /// [`hold_signing_key`] read for `sign_key` before the run, or else the file read now.
+    /// ed25519 signature `manifest.json.sig` over the manifest's exact bytes.
     /// Returns the manifest path. On disabled evidence returns an error saying so.
-    pub fn finish(self, summary: Value, sign_key: Option<&Path>) -> Result<PathBuf, AuditError> {
+    pub fn finish(
+        self,
+        summary: Value,
+        sign_key: Option<&RunSigningKey>,
+    ) -> Result<PathBuf, AuditError> {
         let Some(mut open) = self.inner else {
             return Err(AuditError::Unusable("evidence is disabled".into()));
         };
-        // The key held since before the run ([`hold_signing_key`]); read now only when nobody held it.
-        let key = sign_key.map(keys::signing_key_for).transpose()?;
         let events_path = open.dir.join(EVENTS_FILE);
         if !open.run_end_written {
             let data = if summary.is_object() {
@@ -377,13 +378,13 @@ impl Evidence {
         drop(open.log);
         let lines = chain::read_lines(&events_path)?;
         let files = manifest::recorded_files(&lines);
-        let signed_by = key.as_ref().map(keys::fingerprint);
+        let signed_by = sign_key.map(RunSigningKey::fingerprint);
         let manifest = manifest::Manifest::build(&lines.lines, files, signed_by);
         let bytes = manifest.to_bytes();
         let manifest_path = open.dir.join(MANIFEST_FILE);
         write_new_private(&manifest_path, &bytes)
             .map_err(AuditError::io("cannot write", &manifest_path))?;
-        if let Some(key) = &key {
+        if let Some(key) = sign_key.map(RunSigningKey::key) {
             let sig_path = open.dir.join(SIGNATURE_FILE);
             write_new_private(&sig_path, &keys::sign(key, &bytes))
                 .map_err(AuditError::io("cannot write", &sig_path))?;

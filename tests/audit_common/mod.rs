@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use clockify_ui_agent::audit::{Caption, Evidence, Rect, RunInfo};
+use clockify_ui_agent::audit::{Caption, Evidence, Rect, RunInfo, RunSigningKey};
 use image::ImageEncoder;
 use serde_json::json;
 
@@ -150,10 +150,11 @@ pub fn finished_run(root: &Path, run_id: &str, target: &str, key: Option<&Path>)
     let mut evidence = Evidence::create(root, &run_info(run_id)).expect("create evidence");
     write_run(&mut evidence, target, 400, 300);
     let dir = evidence.dir().expect("enabled").to_path_buf();
+    let key = key.map(|path| RunSigningKey::load(path).expect("signing key"));
     evidence
         .finish(
             json!({"exit_code": 1, "summary": "1 verified, 1 error"}),
-            key,
+            key.as_ref(),
         )
         .expect("finish");
     dir
