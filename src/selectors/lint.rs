@@ -132,81 +132,56 @@ const GENERATED: [&str; 5] = [
     "cdk-drop-list-",
 ];
 
+/// CSS pseudo-classes that select by position.
+const CSS_POSITIONAL: [&str; 5] = [
+    ":nth-child(",
+    ":nth-of-type(",
+    ":nth-last-child(",
+    ":first-child",
+    ":last-child",
+];
+
+/// Whether a structural selector (CSS or XPath) picks its element by position.
+fn selects_by_position(using: Using, query: &str) -> bool {
+    match using {
+        Using::XPath => has_position(query),
+        Using::Css => CSS_POSITIONAL.iter().any(|p| query.contains(p)),
+    }
+}
+
 /// Lints `catalog`; `used` lists the elements the flows use (for SEL005).
 pub fn lint(catalog: &Catalog, used: &[&str]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for element in catalog.elements() {
         let name = element.name.as_str();
+        // Every finding is about this element; `candidate` names one of its candidates.
+        let mut found = |rule: Rule, candidate: Option<usize>, message: String| {
+            findings.push(finding(catalog, rule, name, candidate, message));
+        };
         for (index, c) in element.candidates.iter().enumerate() {
+            // A finding about one candidate names it first.
+            let mut about = |rule: Rule, what: &str| {
+                found(rule, Some(index), format!("{} {what}", c.label));
+            };
             let structural = matches!(c.kind, LocatorKind::Css | LocatorKind::XPath);
-            if structural && c.using == Using::XPath {
-                let q = c.query.trim_start_matches('(');
-                if q.starts_with('/') {
-                    findings.push(finding(
-                        catalog,
-                        ABSOLUTE_XPATH,
-                        name,
-                        Some(index),
-                        format!("{} starts at the document root", c.label),
-                    ));
-                }
-                if has_position(&c.query) {
-                    findings.push(finding(
-                        catalog,
-                        POSITIONAL_INDEX,
-                        name,
-                        Some(index),
-                        format!("{} selects by position", c.label),
-                    ));
-                }
-            }
             if structural
-                && c.using == Using::Css
-                && [
-                    ":nth-child(",
-                    ":nth-of-type(",
-                    ":nth-last-child(",
-                    ":first-child",
-                    ":last-child",
-                ]
-                .iter()
-                .any(|p| c.query.contains(p))
+                && c.using == Using::XPath
+                && c.query.trim_start_matches('(').starts_with('/')
             {
-                findings.push(finding(
-                    catalog,
-                    POSITIONAL_INDEX,
-                    name,
-                    Some(index),
-                    format!("{} selects by position", c.label),
-                ));
+                about(ABSOLUTE_XPATH, "starts at the document root");
+            }
+            if structural && selects_by_position(c.using, &c.query) {
+                about(POSITIONAL_INDEX, "selects by position");
             }
             if let Some(g) = GENERATED.iter().find(|g| c.query.contains(*g)) {
-                findings.push(finding(
-                    catalog,
-                    GENERATED_NAME,
-                    name,
-                    Some(index),
-                    format!("{} uses the generated name {g}*", c.label),
-                ));
+                about(GENERATED_NAME, &format!("uses the generated name {g}*"));
             }
             if contains_email(&c.label) {
-                findings.push(finding(
-                    catalog,
-                    EMBEDDED_IDENTITY,
-                    name,
-                    Some(index),
-                    format!("{} names an email address", c.label),
-                ));
+                about(EMBEDDED_IDENTITY, "names an email address");
             }
         }
         if !used.contains(&name) {
-            findings.push(finding(
-                catalog,
-                UNUSED_ELEMENT,
-                name,
-                None,
-                "no flow uses this element".into(),
-            ));
+            found(UNUSED_ELEMENT, None, "no flow uses this element".into());
         }
         let stable = element.unlabeled.is_some()
             || element.candidates.iter().any(|c| {
@@ -220,13 +195,11 @@ pub fn lint(catalog: &Catalog, used: &[&str]) -> Vec<Finding> {
                 )
             });
         if !stable {
-            findings.push(finding(
-                catalog,
+            found(
                 NO_STABLE_CANDIDATE,
-                name,
                 None,
                 "every candidate is structural CSS or XPath; add a visible label, ARIA name or test id".into(),
-            ));
+            );
         }
     }
     findings
