@@ -400,17 +400,23 @@ impl Checker<'_> {
         }
     }
 
+    /// Records `name` as `not-checked`, for `reason`.
+    fn not_checked(&mut self, name: &str, reason: impl Into<String>, context: &str) {
+        let reason = reason.into();
+        self.record(name, CheckStatus::NotChecked { reason }, context);
+    }
+
+    /// Records what `probe` found for `name`.
+    fn record_probe(&mut self, name: &str, probe: &ProbeResult, context: &str) {
+        let status = self.status_of(probe);
+        self.record(name, status, context);
+    }
+
     /// Records `not-checked` with `reason` for each of `names` not checked yet.
     fn skip(&mut self, names: &[&str], reason: &str, context: &str) {
         for name in names {
             if !self.results.contains_key(*name) {
-                self.record(
-                    name,
-                    CheckStatus::NotChecked {
-                        reason: reason.to_string(),
-                    },
-                    context,
-                );
+                self.not_checked(name, reason, context);
             }
         }
     }
@@ -483,27 +489,36 @@ impl Checker<'_> {
     ) -> Result<Option<ProbeResult>, FlowError> {
         let probe = self.probe(name, scope, wait).await?;
         if let Some(p) = &probe {
-            let status = self.status_of(p);
-            self.record(name, status, context);
+            self.record_probe(name, p, context);
         }
         Ok(probe)
     }
 
-    /// Like [`Checker::check`] with the settle wait; returns the single element found, if any.
-    async fn check_one(
+    /// Like [`Checker::check`]; returns the single element found, if any.
+    async fn check_single(
         &mut self,
         name: &str,
         scope: Option<&Element>,
         context: &str,
+        wait: Duration,
     ) -> Result<Option<Element>, FlowError> {
-        let wait = self.settle;
         Ok(self
             .check(name, scope, context, wait)
             .await?
             .and_then(|p| p.single().cloned()))
     }
 
-    /// Like [`Checker::check_one`] with the full deadline: for the first element of a page or
+    /// [`Checker::check_single`] with the settle wait.
+    async fn check_one(
+        &mut self,
+        name: &str,
+        scope: Option<&Element>,
+        context: &str,
+    ) -> Result<Option<Element>, FlowError> {
+        self.check_single(name, scope, context, self.settle).await
+    }
+
+    /// [`Checker::check_single`] with the full deadline: for the first element of a page or
     /// dialog, which may still be loading.
     async fn check_anchor(
         &mut self,
@@ -511,11 +526,29 @@ impl Checker<'_> {
         scope: Option<&Element>,
         context: &str,
     ) -> Result<Option<Element>, FlowError> {
-        let wait = self.ui.timeout();
-        Ok(self
-            .check(name, scope, context, wait)
-            .await?
-            .and_then(|p| p.single().cloned()))
+        self.check_single(name, scope, context, self.ui.timeout())
+            .await
+    }
+
+    /// Checks `name`, which shows only in answer to what the check typed or submitted: when it
+    /// does not show within the settle wait (the page may show no such message), it is
+    /// `not-checked` for `unseen`.
+    async fn check_shown(
+        &mut self,
+        name: &str,
+        scope: Option<&Element>,
+        context: &str,
+        unseen: &str,
+    ) -> Result<(), FlowError> {
+        let wait = self.settle;
+        if let Some(probe) = self.probe(name, scope, wait).await? {
+            if probe.chosen.is_some() {
+                self.record_probe(name, &probe, context);
+            } else {
+                self.skip(&[name], unseen, context);
+            }
+        }
+        Ok(())
     }
 
     /// Checks an element of [`TOLERATED_ABSENT`] in a page or menu that is fully open (so `wait`
@@ -538,7 +571,7 @@ impl Checker<'_> {
             if let Some(offered) = offered {
                 reason.push_str(&format!(" ({offered})"));
             }
-            self.record(name, CheckStatus::NotChecked { reason }, context);
+            self.not_checked(name, reason, context);
             return Ok(None);
         }
         self.record(name, status, context);
@@ -550,8 +583,7 @@ impl Checker<'_> {
     async fn spot_spinner(&mut self, context: &str) -> Result<(), FlowError> {
         if let Some(probe) = self.probe("shell.spinner", None, Duration::ZERO).await? {
             if probe.chosen.is_some() {
-                let status = self.status_of(&probe);
-                self.record("shell.spinner", status, context);
+                self.record_probe("shell.spinner", &probe, context);
             }
         }
         Ok(())
@@ -577,13 +609,7 @@ impl Checker<'_> {
                 }
                 None => "not used by the flows; the check does not know where it lives",
             };
-            self.record(
-                name,
-                CheckStatus::NotChecked {
-                    reason: reason.to_string(),
-                },
-                "-",
-            );
+            self.not_checked(name, reason, "-");
         }
         self.results.into_values().collect()
     }
@@ -599,6 +625,23 @@ impl Checker<'_> {
             Err(e) if is_transient(&e) => Ok(()),
             Err(e) => Err(wd("pressing Escape")(e).into()),
         }
+    }
+
+    /// Waits until one of the elements `yes` or `no` is on the page (looked for in that order):
+    /// `true` for one of `yes`, `false` for one of `no`.
+    async fn first_shown(&self, what: &str, yes: &[&str], no: &[&str]) -> Result<bool, QueryError> {
+        let ui = self.ui;
+        ui.wait_until(what, || async {
+            for (names, answer) in [(yes, true), (no, false)] {
+                for name in names {
+                    if ui.optional(name, None).await?.is_some() {
+                        return Ok(Some(answer));
+                    }
+                }
+            }
+            Ok(None)
+        })
+        .await
     }
 
     /// Waits until `element` is hidden or gone; `false` when it is still shown at the deadline.
@@ -783,8 +826,7 @@ impl Checker<'_> {
                 .probe("team.apply_filter", None, Duration::ZERO)
                 .await?;
             if let Some(probe) = probe.filter(|p| p.chosen.is_some()) {
-                let status = self.status_of(&probe);
-                self.record("team.apply_filter", status, context);
+                self.record_probe("team.apply_filter", &probe, context);
                 match probe.single() {
                     Some(apply) => {
                         self.ui.click_element(apply, "'team.apply_filter'").await?;
@@ -861,13 +903,9 @@ impl Checker<'_> {
                 if let Some(probe) = probe {
                     let status = self.status_of(&probe);
                     if matches!(status, CheckStatus::Missing { .. }) && count < PAGE_SIZE {
-                        self.record(
+                        self.not_checked(
                             "team.next_page",
-                            CheckStatus::NotChecked {
-                                reason: format!(
-                                    "absent, and the list fits on one page here ({count} rows)"
-                                ),
-                            },
+                            format!("absent, and the list fits on one page here ({count} rows)"),
                             context,
                         );
                     } else {
@@ -971,6 +1009,17 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// Checks `cells` in the row of `info`'s member, if it is still listed.
+    async fn row_cells(&mut self, info: &RowInfo, cells: &[&str]) -> Result<(), FlowError> {
+        if let Some(row) = self.row_of(&info.email).await? {
+            let context = format!("row of {}", info.describe());
+            for cell in cells {
+                self.check_one(cell, Some(&row), &context).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Does, on the current page, whatever row work is still to do.
     async fn rows_on_page(
         &mut self,
@@ -980,25 +1029,14 @@ impl Checker<'_> {
         if !done.first {
             if let Some(info) = infos.iter().find(|i| !i.email.is_empty()) {
                 done.first = true;
-                if let Some(row) = self.row_of(&info.email).await? {
-                    let context = format!("row of {}", info.describe());
-                    self.check_one("team.row_email", Some(&row), &context)
-                        .await?;
-                    self.check_one("team.row_name", Some(&row), &context)
-                        .await?;
-                    self.check_one("team.row_menu_button", Some(&row), &context)
-                        .await?;
-                }
+                let cells = ["team.row_email", "team.row_name", "team.row_menu_button"];
+                self.row_cells(info, &cells).await?;
             }
         }
         if !done.roles {
             if let Some(info) = infos.iter().find(|i| !i.roles.is_empty()) {
                 done.roles = true;
-                if let Some(row) = self.row_of(&info.email).await? {
-                    let context = format!("row of {}", info.describe());
-                    self.check_one("team.row_role_labels", Some(&row), &context)
-                        .await?;
-                }
+                self.row_cells(info, &["team.row_role_labels"]).await?;
             }
         }
         if !done.pending {
@@ -1082,11 +1120,7 @@ impl Checker<'_> {
     }
 
     async fn pending_row(&mut self, info: &RowInfo) -> Result<(), FlowError> {
-        let context = format!("row of {}", info.describe());
-        if let Some(row) = self.row_of(&info.email).await? {
-            self.check_one("team.row_pending_tag", Some(&row), &context)
-                .await?;
-        }
+        self.row_cells(info, &["team.row_pending_tag"]).await?;
         let context = format!("row menu of {}", info.describe());
         let items = ["menu.resend_invite", "menu.revoke_invite"];
         let Some((row, menu)) = self.open_menu(&info.email, &context, &items).await? else {
@@ -1114,11 +1148,7 @@ impl Checker<'_> {
     }
 
     async fn inactive_row(&mut self, info: &RowInfo) -> Result<(), FlowError> {
-        let context = format!("row of {}", info.describe());
-        if let Some(row) = self.row_of(&info.email).await? {
-            self.check_one("team.row_inactive_name", Some(&row), &context)
-                .await?;
-        }
+        self.row_cells(info, &["team.row_inactive_name"]).await?;
         let context = format!("row menu of {}", info.describe());
         let Some((row, menu)) = self
             .open_menu(&info.email, &context, &["menu.activate"])
@@ -1135,11 +1165,7 @@ impl Checker<'_> {
     /// dialog (cancelled), and the role dialog (cancelled).
     async fn regular_row(&mut self, info: &RowInfo) -> Result<(), FlowError> {
         let email = info.email.clone();
-        let row_context = format!("row of {}", info.describe());
-        if let Some(row) = self.row_of(&email).await? {
-            self.check_one("team.row_add_role", Some(&row), &row_context)
-                .await?;
-        }
+        self.row_cells(info, &["team.row_add_role"]).await?;
 
         let context = format!("row menu of {}", info.describe());
         let confirm_items = ["menu.deactivate", "confirm.confirm_button"];
@@ -1317,24 +1343,14 @@ impl Checker<'_> {
                     .send_keys(INVALID_ADDRESS)
                     .await
                     .map_err(wd("typing an invalid address"))?;
-                let error_context = "invite dialog, an invalid address typed";
-                let wait = self.settle;
-                let probe = self
-                    .probe("dialog.inline_error", Some(&dialog), wait)
-                    .await?;
-                if let Some(probe) = probe {
-                    if probe.chosen.is_some() {
-                        let status = self.status_of(&probe);
-                        self.record("dialog.inline_error", status, error_context);
-                    } else {
-                        self.skip(
-                            &["dialog.inline_error"],
-                            "no error showed for an invalid address (the page may validate only \
-                             on sending, which the check never does)",
-                            error_context,
-                        );
-                    }
-                }
+                self.check_shown(
+                    "dialog.inline_error",
+                    Some(&dialog),
+                    "invite dialog, an invalid address typed",
+                    "no error showed for an invalid address (the page may validate only on \
+                     sending, which the check never does)",
+                )
+                .await?;
             }
             None => self.skip(
                 &["dialog.inline_error"],
@@ -1394,19 +1410,12 @@ impl Checker<'_> {
         ];
         self.ui.goto(login.as_str()).await?;
         // A live session may be sent on to the app: then there is no form to check.
-        let ui = self.ui;
-        let landed = ui
-            .wait_until("the sign-in form or the app", || async {
-                if ui.optional("login.email_input", None).await?.is_some()
-                    || ui.optional("login.manual_link", None).await?.is_some()
-                {
-                    return Ok(Some(true));
-                }
-                if ui.optional("shell.user_email", None).await?.is_some() {
-                    return Ok(Some(false));
-                }
-                Ok(None)
-            })
+        let landed = self
+            .first_shown(
+                "the sign-in form or the app",
+                &["login.email_input", "login.manual_link"],
+                &["shell.user_email"],
+            )
             .await;
         match landed {
             Ok(true) | Err(QueryError::Timeout { .. }) => {}
@@ -1505,21 +1514,13 @@ impl Checker<'_> {
             return Ok(());
         }
         self.ui.click_element(submit, "'login.submit'").await?;
-        let wait = self.settle;
-        if let Some(probe) = self.probe("login.error", None, wait).await? {
-            if probe.chosen.is_some() {
-                let status = self.status_of(&probe);
-                self.record("login.error", status, &context);
-            } else {
-                self.skip(
-                    &["login.error"],
-                    "no error showed after submitting the empty form (the page may refuse it \
-                     silently)",
-                    &context,
-                );
-            }
-        }
-        Ok(())
+        self.check_shown(
+            "login.error",
+            None,
+            &context,
+            "no error showed after submitting the empty form (the page may refuse it silently)",
+        )
+        .await
     }
 
     /// Opens the app again and confirms the session survived the visit to the sign-in page.
@@ -1529,17 +1530,12 @@ impl Checker<'_> {
             .join("/tracker")
             .map_err(|e| FlowError::Setup(format!("bad base URL {}: {e}", self.base)))?;
         self.ui.goto(app.as_str()).await?;
-        let ui = self.ui;
-        let live = ui
-            .wait_until("the app after the sign-in page", || async {
-                if ui.optional("shell.user_email", None).await?.is_some() {
-                    return Ok(Some(true));
-                }
-                if ui.optional("login.email_input", None).await?.is_some() {
-                    return Ok(Some(false));
-                }
-                Ok(None)
-            })
+        let live = self
+            .first_shown(
+                "the app after the sign-in page",
+                &["shell.user_email"],
+                &["login.email_input"],
+            )
             .await;
         match live {
             Ok(true) => Ok(()),
