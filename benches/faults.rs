@@ -91,6 +91,7 @@ async fn main() {
             _ => "-".into(),
         };
         let wall = median(&mut walls).map_or("-".into(), seconds);
+        notes.sort();
         notes.dedup();
         let note = notes.join("; ");
         println!(

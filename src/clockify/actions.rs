@@ -1215,7 +1215,7 @@ async fn open_row_menu_item(
     item: &str,
 ) -> Result<Result<Element, String>, FlowError> {
     ui.click("team.row_menu_button", Some(row)).await?;
-    let menu = ui.find("menu.open", None).await?.element;
+    let menu = opened_from_row(ui, "menu.open", row).await?;
     if let Some(found) = ui.optional(item, Some(&menu)).await? {
         return Ok(Ok(found));
     }
@@ -1228,6 +1228,45 @@ async fn open_row_menu_item(
     let offered = format!("the menu offers: {}", offered.join(", "));
     close_menu(ui, row).await?;
     Ok(Err(offered))
+}
+
+/// Waits for `name`, which a click in `row` opens. A list re-rendered meanwhile takes the row,
+/// and a menu opened from it, away: that comes back as the row's stale-element error (so the
+/// action starts over from the read) instead of a wait for the timeout.
+async fn opened_from_row(ui: &Ui, name: &str, row: &Element) -> Result<Element, FlowError> {
+    /// How long to look before checking that the row still stands.
+    const SLICE: std::time::Duration = std::time::Duration::from_millis(300);
+    let started = Instant::now();
+    loop {
+        match ui.find_within(name, None, SLICE).await {
+            Ok(found) => return Ok(found.element),
+            Err(QueryError::NotFound {
+                element,
+                description,
+                tried,
+                ..
+            }) => {
+                if started.elapsed() >= ui.timeout() {
+                    return Err(FlowError::Ui(QueryError::NotFound {
+                        element,
+                        description,
+                        tried,
+                        waited: started.elapsed(),
+                    }));
+                }
+                ui.count(1);
+                if let Err(source) = row.is_displayed().await {
+                    if source.is_stale_element_reference() {
+                        return Err(FlowError::Ui(QueryError::WebDriver {
+                            doing: format!("waiting for '{name}' from a re-rendered row"),
+                            source,
+                        }));
+                    }
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 pub(crate) async fn close_menu(ui: &Ui, row: &Element) -> Result<(), FlowError> {

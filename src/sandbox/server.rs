@@ -73,9 +73,9 @@ struct Faults {
     /// a toast is missed or suppressed: only reading the state back can confirm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     drop_toasts: Option<bool>,
-    /// The next member-list responses make the app quietly re-fetch and re-render the table
-    /// rows a moment later (as Clockify's background refresh does), so rows found just before
-    /// go stale before they are clicked.
+    /// The next searches of the member list (the app's own background refreshes aside) make
+    /// the app quietly re-fetch and re-render the table rows a moment later (as Clockify's
+    /// background refresh does), so rows found just before go stale before they are clicked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rerender_rows: Option<RerenderRows>,
     /// Another admin invites this many people whose addresses contain the term of the next
@@ -92,7 +92,7 @@ struct Faults {
 struct RerenderRows {
     /// How long after rendering a list response the app re-renders it, in ms.
     after_ms: u64,
-    /// How many list responses do so.
+    /// How many searches do so.
     #[serde(default = "one")]
     count: u32,
 }
@@ -276,11 +276,18 @@ async fn injected_latency(State(app): State<AppState>, request: Request, next: N
     next.run(request).await
 }
 
-/// Tells the app, in [`UI_FAULTS_HEADER`], which UI faults are on; a member-list response
-/// also carries (and uses up) one pending re-render.
+/// Tells the app, in [`UI_FAULTS_HEADER`], which UI faults are on; the answer to a search of
+/// the member list (not a background refresh) also carries, and uses up, one pending re-render.
 async fn ui_faults(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let searched = request
+        .uri()
+        .query()
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()))
+        .is_some_and(|mut pairs| pairs.any(|(k, v)| k == "search" && !v.trim().is_empty()));
     let is_list = request.method() == axum::http::Method::GET
-        && request.uri().path() == "/api/workspace/members";
+        && request.uri().path() == "/api/workspace/members"
+        && searched
+        && !request.headers().contains_key("x-background-refresh");
     let is_api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     if !is_api {
