@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use clockify_ui_agent::sandbox::UiVersion;
 use serde_json::Value;
-use tokio::process::Command;
 
 mod agent_common;
 
@@ -25,12 +24,7 @@ async fn invite_twice_gives_one_invitation(ui: UiVersion) {
     let report: Value =
         serde_json::from_str(first.stdout.lines().next().expect("a line")).expect("JSON line");
     assert_eq!(report["outcome"], "verified");
-    assert_eq!(
-        bed.member("new.person@acme.example")
-            .await
-            .expect("invited")["status"],
-        "PENDING"
-    );
+    assert_eq!(bed.status("new.person@acme.example").await, "PENDING");
     let second = bed
         .agent(&["invite", "--email", "new.person@acme.example"])
         .await;
@@ -77,11 +71,7 @@ async fn inviting_several_at_once_and_a_refusal() {
     let run = bed.agent(&args).await;
     assert_code(&run, 0);
     for e in &emails {
-        assert_eq!(
-            bed.member(e).await.expect("invited")["status"],
-            "PENDING",
-            "{e}"
-        );
+        assert_eq!(bed.status(e).await, "PENDING", "{e}");
     }
     let invite_requests = bed
         .accepted_mutations()
@@ -103,12 +93,12 @@ async fn deactivate_and_reactivate(ui: UiVersion) {
     let bed = Bed::start(ui).await;
     let sam = "sam.sales@acme.example";
     assert_code(&bed.agent(&["deactivate", "--email", sam]).await, 0);
-    assert_eq!(bed.member(sam).await.expect("sam")["status"], "INACTIVE");
+    assert_eq!(bed.status(sam).await, "INACTIVE");
     let again = bed.agent(&["deactivate", "--email", sam]).await;
     assert_code(&again, 0);
     assert!(again.stdout.contains("no-op"), "{}", again.stdout);
     assert_code(&bed.agent(&["reactivate", "--email", sam]).await, 0);
-    assert_eq!(bed.member(sam).await.expect("sam")["status"], "ACTIVE");
+    assert_eq!(bed.status(sam).await, "ACTIVE");
     assert_eq!(
         bed.accepted_mutations().await,
         vec![
@@ -276,10 +266,7 @@ async fn resend_works_and_revoke_is_refused_on_the_2025_ui() {
     let revoke = bed.agent(&["revoke-invite", "--email", pete]).await;
     assert_code(&revoke, 1);
     assert!(revoke.stdout.contains("Revoke invite"), "{}", revoke.stdout);
-    assert_eq!(
-        bed.member(pete).await.expect("still there")["status"],
-        "PENDING"
-    );
+    assert_eq!(bed.status(pete).await, "PENDING");
     assert_eq!(
         bed.accepted_mutations().await,
         vec![("resend".to_string(), pete.to_string())]
@@ -421,28 +408,14 @@ async fn login_saves_a_private_session_that_later_runs_reuse() {
         "the session file holds no password"
     );
 
-    let session_only = |extra: &[&str]| {
-        let mut args = vec![
-            "--base-url".to_string(),
-            base.clone(),
-            "--session-file".into(),
-            session.display().to_string(),
-            "--audit-dir".into(),
-            bed.audit_dir().display().to_string(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args
-    };
+    let session_only = |extra: &[&str]| bed.session_args(&session, extra);
     let reuse = run_agent(
         &session_only(&["deactivate", "--email", "sam.sales@acme.example"]),
         &[],
     )
     .await;
     assert_code(&reuse, 0);
-    assert_eq!(
-        bed.member("sam.sales@acme.example").await.expect("sam")["status"],
-        "INACTIVE"
-    );
+    assert_eq!(bed.status("sam.sales@acme.example").await, "INACTIVE");
     for token in saved.split('"').filter(|s| s.starts_with("sbx.")) {
         assert!(
             !reuse.all_output().contains(token),
@@ -462,7 +435,7 @@ async fn login_saves_a_private_session_that_later_runs_reuse() {
     .await;
     assert_code(&expired, 4);
     assert_eq!(
-        bed.member("sam.sales@acme.example").await.expect("sam")["status"],
+        bed.status("sam.sales@acme.example").await,
         "INACTIVE",
         "nothing done without a session"
     );
@@ -474,10 +447,7 @@ async fn login_saves_a_private_session_that_later_runs_reuse() {
         bed.otp_command(),
     ]);
     assert_code(&run_agent(&renew, &[]).await, 0);
-    assert_eq!(
-        bed.member("sam.sales@acme.example").await.expect("sam")["status"],
-        "ACTIVE"
-    );
+    assert_eq!(bed.status("sam.sales@acme.example").await, "ACTIVE");
 
     std::fs::set_permissions(&session, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let exposed = run_agent(&session_only(&["members"]), &[]).await;
@@ -512,9 +482,7 @@ async fn owner_login_page_takes_only_the_owner() {
     let owner = run_agent(&args(OWNER), &[("CLOCKIFY_PASSWORD", "sandbox-owner-pass")]).await;
     assert_code(&owner, 0);
     assert_eq!(
-        bed.member("second.admin@acme.example")
-            .await
-            .expect("member")["status"],
+        bed.status("second.admin@acme.example").await,
         "INACTIVE",
         "the owner may deactivate an admin"
     );
@@ -629,21 +597,20 @@ async fn bad_input_exits_2_before_any_browser() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unreachable_webdriver_url_exits_3_naming_it() {
-    let output = Command::new(agent_bin())
-        .args([
-            "--base-url",
-            "http://127.0.0.1:9",
-            "--webdriver-url",
-            "http://127.0.0.1:9/wd",
-            "--account",
-            ADMIN,
-            "--otp-command",
-            "echo ABCDEF",
-            "members",
-        ])
-        .output()
-        .await
-        .expect("runs");
+    let output = agent_command([
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--webdriver-url",
+        "http://127.0.0.1:9/wd",
+        "--account",
+        ADMIN,
+        "--otp-command",
+        "echo ABCDEF",
+        "members",
+    ])
+    .output()
+    .await
+    .expect("runs");
     assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("http://127.0.0.1:9/wd"), "{stderr}");
@@ -662,10 +629,7 @@ async fn chromium_smoke_invite_and_deactivate() {
         ])
         .await;
     assert_code(&run, 0);
-    assert_eq!(
-        bed.member("chrome@acme.example").await.expect("invited")["status"],
-        "PENDING"
-    );
+    assert_eq!(bed.status("chrome@acme.example").await, "PENDING");
     let run = bed
         .agent(&[
             "--browser",
@@ -676,17 +640,13 @@ async fn chromium_smoke_invite_and_deactivate() {
         ])
         .await;
     assert_code(&run, 0);
-    assert_eq!(
-        bed.member("sam.sales@acme.example").await.expect("sam")["status"],
-        "INACTIVE"
-    );
+    assert_eq!(bed.status("sam.sales@acme.example").await, "INACTIVE");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_runs_the_whole_flow() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = Command::new(agent_bin())
-        .args(["demo", "--audit-dir"])
+    let output = agent_command(["demo", "--audit-dir"])
         .arg(dir.path())
         .output()
         .await
@@ -724,13 +684,10 @@ async fn ui_drift_exits_5_naming_the_element_and_an_override_file_fixes_it() {
     assert!(pngs_under(&bed.audit_dir()) >= 1, "a failure screenshot");
 
     // The fix is data: a per-tenant override file naming only the changed element.
-    let fixed = bed.dir.path().join("tenant-selectors.toml");
-    std::fs::write(
-        &fixed,
+    let fixed_arg = bed.write(
+        "tenant-selectors.toml",
         "[team.add_member]\ndescription = \"Invite button (renamed in the redesign)\"\ncandidates = [\n  { text = \"Invite members\", tag = \"button\" },\n  { test_id = \"invite-members\" },\n]\n",
-    )
-    .expect("write");
-    let fixed_arg = fixed.display().to_string();
+    );
     let run = bed
         .agent(&[
             "--selector-overrides",
@@ -741,34 +698,16 @@ async fn ui_drift_exits_5_naming_the_element_and_an_override_file_fixes_it() {
         ])
         .await;
     assert_code(&run, 0);
-    assert_eq!(
-        bed.member("drift@acme.example").await.expect("invited")["status"],
-        "PENDING"
-    );
+    assert_eq!(bed.status("drift@acme.example").await, "PENDING");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_exits_130_and_stops_driver_and_browser() {
     let bed = Bed::start(UiVersion::V2026_03).await;
     // Slow pages keep the agent busy long enough to interrupt it mid-run.
-    bed.http
-        .post(format!("{}/__sandbox/faults", bed.sandbox.url()))
-        .json(&serde_json::json!({"latencyMs": [400, 400]}))
-        .send()
-        .await
-        .expect("faults");
-    let child = Command::new(agent_bin())
-        .args([
-            "--base-url",
-            &bed.sandbox.url(),
-            "--account",
-            ADMIN,
-            "--otp-command",
-            &bed.otp_command(),
-            "--audit-dir",
-            &bed.audit_dir().display().to_string(),
-            "members",
-        ])
+    bed.set_faults(serde_json::json!({"latencyMs": [400, 400]}))
+        .await;
+    let child = agent_command(bed.code_args(ADMIN, &["members"]))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

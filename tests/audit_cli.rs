@@ -197,29 +197,10 @@ async fn signed_evidence_verifies_and_the_report_shows_every_action_in_a_browser
 /// How long one `audit verify` of a small run folder may take; a hang fails the test at this.
 const VERIFY_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// Runs the agent binary killing it after [`VERIFY_LIMIT`] (a hang is reported as exit -1).
+/// Runs the agent binary with a clean environment, killing it after [`VERIFY_LIMIT`] (a hang is
+/// reported as exit -1).
 async fn agent_within_limit(args: &[String]) -> Run {
-    let mut command = tokio::process::Command::new(agent_bin());
-    command
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    match tokio::time::timeout(VERIFY_LIMIT, command.output()).await {
-        Ok(output) => {
-            let output = output.expect("the agent binary runs");
-            Run {
-                code: output.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            }
-        }
-        // Dropping the future kills the child (kill_on_drop).
-        Err(_) => Run {
-            code: -1,
-            stdout: String::new(),
-            stderr: format!("(still running after {VERIFY_LIMIT:?}; killed: it blocked)"),
-        },
-    }
+    output_within(agent_command(args), VERIFY_LIMIT).await.0
 }
 
 fn mkfifo(path: &Path) {
@@ -262,7 +243,7 @@ async fn verify_refuses_a_pubkey_that_is_a_fifo_or_a_device_at_once() {
     let (dir, public) = signed_run(root.path(), "pubfifo1");
     let good = verify_cli(&dir, &public).await;
     assert_code(&good, 0);
-    assert!(good.stdout.contains("VERIFIED"), "{}", good.all_output());
+    assert_stdout_has(&good, "VERIFIED");
 
     let fifo = root.path().join("pub-fifo.pem");
     mkfifo(&fifo);
@@ -309,7 +290,7 @@ async fn verify_with_replaced(root: &Path, run_id: &str, file: &str, fifo: bool)
         .to_string();
     let run = verify_cli(&dir, &public).await;
     assert_code(&run, 1);
-    assert!(run.stdout.contains("TAMPERED"), "{}", run.all_output());
+    assert_stdout_has(&run, "TAMPERED");
     (run, name)
 }
 
@@ -319,12 +300,9 @@ async fn verify_names_run_folder_files_replaced_by_fifos_or_devices_without_hang
 
     // The event log is a FIFO: the first problem names it and what it is.
     let (run, _) = verify_with_replaced(root.path(), "evfifo01", "events.jsonl", true).await;
-    assert!(
-        run.stdout.contains(
-            "the first: events.jsonl: replaced (a FIFO (named pipe), not a regular file)"
-        ),
-        "{}",
-        run.all_output()
+    assert_stdout_has(
+        &run,
+        "the first: events.jsonl: replaced (a FIFO (named pipe), not a regular file)",
     );
 
     // A screenshot links to /dev/zero (endless zeros): named, with the line that recorded it.
@@ -333,30 +311,20 @@ async fn verify_names_run_folder_files_replaced_by_fifos_or_devices_without_hang
     let says = format!(
         "the first: {name}: replaced or unreadable (a character device, not a regular file; recorded at line 4)"
     );
-    assert!(run.stdout.contains(&says), "{says}\n{}", run.all_output());
+    assert_stdout_has(&run, &says);
 
     // The manifest and the signature as FIFOs.
     let (run, _) = verify_with_replaced(root.path(), "manfifo1", "manifest.json", true).await;
-    assert!(
-        run.stdout.contains(
-            "manifest.json: replaced or unreadable (a FIFO (named pipe), not a regular file)"
-        ),
-        "{}",
-        run.all_output()
+    assert_stdout_has(
+        &run,
+        "manifest.json: replaced or unreadable (a FIFO (named pipe), not a regular file)",
     );
     let (run, _) = verify_with_replaced(root.path(), "sigfifo1", "manifest.json.sig", true).await;
-    assert!(
-        run.stdout.contains(
-            "the first: manifest.json.sig: replaced or unreadable (a FIFO (named pipe), not a regular file)"
-        ),
-        "{}",
-        run.all_output()
+    assert_stdout_has(
+        &run,
+        "the first: manifest.json.sig: replaced or unreadable (a FIFO (named pipe), not a regular file)",
     );
-    assert!(
-        run.stdout.contains("signature    INVALID"),
-        "{}",
-        run.all_output()
-    );
+    assert_stdout_has(&run, "signature    INVALID");
 
     // `audit report` of a folder with a /dev/zero screenshot ends too, and shows it as missing.
     let (dir, _) = signed_run(root.path(), "repzero1");

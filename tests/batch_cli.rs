@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use clockify_ui_agent::sandbox::UiVersion;
 use serde_json::Value;
-use tokio::process::Command;
 
 mod agent_common;
 
@@ -21,17 +20,10 @@ async fn accepted_counts(bed: &Bed) -> std::collections::BTreeMap<(String, Strin
     counts
 }
 
-fn write(bed: &Bed, name: &str, text: &str) -> String {
-    let path = bed.dir.path().join(name);
-    std::fs::write(&path, text).expect("write");
-    path.display().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_plan_is_refused_whole_with_line_numbers() {
     let bed = Bed::start(UiVersion::V2026_03).await;
-    let plan = write(
-        &bed,
+    let plan = bed.write(
         "bad.csv",
         "\u{feff}action,email,role\r\ninvite,ok@acme.example,\r\n\r\nfly,sam.sales@acme.example,\r\nset-role,rita.regular@acme.example,boss\r\ndeactivate,not-an-email,\r\ninvite,ok@acme.example,\r\n",
     );
@@ -85,29 +77,12 @@ async fn a_batch_killed_midway_resumes_without_doing_anything_twice() {
         csv.push_str(&format!("deactivate,{e}\n"));
     }
     csv.push_str("invite,resume.new@acme.example\n");
-    let plan = write(&bed, "plan.csv", &csv);
+    let plan = bed.write("plan.csv", &csv);
     // Slow pages make the kill land in the middle of the batch.
-    bed.http
-        .post(format!("{}/__sandbox/faults", bed.sandbox.url()))
-        .json(&serde_json::json!({"latencyMs": [150, 150]}))
-        .send()
-        .await
-        .expect("faults");
+    bed.set_faults(serde_json::json!({"latencyMs": [150, 150]}))
+        .await;
     let audit = bed.audit_dir();
-    let child = Command::new(agent_bin())
-        .args([
-            "--base-url",
-            &bed.sandbox.url(),
-            "--account",
-            ADMIN,
-            "--otp-command",
-            &bed.otp_command(),
-            "--audit-dir",
-            &audit.display().to_string(),
-            "apply",
-            "--plan",
-            &plan,
-        ])
+    let child = agent_command(bed.code_args(ADMIN, &["apply", "--plan", &plan]))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -164,18 +139,9 @@ async fn a_batch_killed_midway_resumes_without_doing_anything_twice() {
         .await;
     assert_code(&resumed, 0);
     for e in &active {
-        assert_eq!(
-            bed.member(e).await.expect("member")["status"],
-            "INACTIVE",
-            "{e}"
-        );
+        assert_eq!(bed.status(e).await, "INACTIVE", "{e}");
     }
-    assert_eq!(
-        bed.member("resume.new@acme.example")
-            .await
-            .expect("invited")["status"],
-        "PENDING"
-    );
+    assert_eq!(bed.status("resume.new@acme.example").await, "PENDING");
     let counts = accepted_counts(&bed).await;
     for ((kind, target), n) in &counts {
         assert_eq!(*n, 1, "{kind} {target} done exactly once: {counts:?}");
@@ -190,8 +156,7 @@ async fn a_batch_killed_midway_resumes_without_doing_anything_twice() {
 #[tokio::test(flavor = "multi_thread")]
 async fn parallel_sessions_split_the_plan_by_member() {
     let bed = Bed::start(UiVersion::V2026_03).await;
-    let plan = write(
-        &bed,
+    let plan = bed.write(
         "plan.json",
         r#"[
   {"action": "invite", "email": "par1@acme.example"},
@@ -217,14 +182,8 @@ async fn parallel_sessions_split_the_plan_by_member() {
         bed.member("par1@acme.example").await.expect("par1")["roles"][0],
         "WORKSPACE_ADMIN"
     );
-    assert_eq!(
-        bed.member("sam.sales@acme.example").await.expect("sam")["status"],
-        "INACTIVE"
-    );
-    assert_eq!(
-        bed.member("ivy.inactive@acme.example").await.expect("ivy")["status"],
-        "ACTIVE"
-    );
+    assert_eq!(bed.status("sam.sales@acme.example").await, "INACTIVE");
+    assert_eq!(bed.status("ivy.inactive@acme.example").await, "ACTIVE");
     let counts = accepted_counts(&bed).await;
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
     assert_eq!(counts.values().sum::<usize>(), 6);
@@ -246,8 +205,7 @@ async fn parallel_sessions_split_the_plan_by_member() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sync_applies_the_export_and_a_second_sync_finds_nothing() {
     let bed = Bed::start(UiVersion::V2026_03).await;
-    let desired = write(
-        &bed,
+    let desired = bed.write(
         "desired.csv",
         "email,role,status\nsam.sales@acme.example,admin,active\nsync.new@acme.example,,active\nrita.regular@acme.example,,inactive\nivy.inactive@acme.example,,active\n",
     );
@@ -257,18 +215,9 @@ async fn sync_applies_the_export_and_a_second_sync_finds_nothing() {
         bed.member("sam.sales@acme.example").await.expect("sam")["roles"][0],
         "WORKSPACE_ADMIN"
     );
-    assert_eq!(
-        bed.member("sync.new@acme.example").await.expect("new")["status"],
-        "PENDING"
-    );
-    assert_eq!(
-        bed.member("rita.regular@acme.example").await.expect("rita")["status"],
-        "INACTIVE"
-    );
-    assert_eq!(
-        bed.member("ivy.inactive@acme.example").await.expect("ivy")["status"],
-        "ACTIVE"
-    );
+    assert_eq!(bed.status("sync.new@acme.example").await, "PENDING");
+    assert_eq!(bed.status("rita.regular@acme.example").await, "INACTIVE");
+    assert_eq!(bed.status("ivy.inactive@acme.example").await, "ACTIVE");
     let after_first = bed.all_mutations().await;
     assert_eq!(after_first, 4);
     let second = bed.agent(&["sync", "--desired", &desired]).await;
@@ -284,8 +233,7 @@ async fn sync_applies_the_export_and_a_second_sync_finds_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_truncated_export_cannot_wipe_the_workspace() {
     let bed = Bed::start(UiVersion::V2026_03).await;
-    let desired = write(
-        &bed,
+    let desired = bed.write(
         "truncated.csv",
         "email,role,status\nowner@acme.example,,active\nadmin@acme.example,admin,active\nsam.sales@acme.example,,active\n",
     );

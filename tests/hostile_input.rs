@@ -14,113 +14,31 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clockify_ui_agent::sandbox::{RunningSandbox, SandboxConfig, UiVersion};
-use serde_json::Value;
-use tokio::process::Command;
 
 mod agent_common;
 
-use agent_common::{agent_bin, Bed, ADMIN};
-
-/// A driver path no browser can start from.
-const NO_DRIVER: &str = "/nonexistent/geckodriver";
+use agent_common::{
+    agent_command, check_refusals, get_json, output_within, serve, strings, with, Bed, Refusal,
+    Run, ADMIN, NO_DRIVER,
+};
 
 /// How long a refusal may take: it happens before any browser or network work.
 const REFUSAL_SECS: u64 = 10;
 
-/// What a run of the binary left.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-impl Out {
-    fn all(&self) -> String {
-        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
-    }
-}
-
-/// Runs the agent binary with a clean environment (no `CLOCKIFY_*`, no `RUST_LOG`), killing it
-/// after `limit`.
-async fn agent(args: &[String], cwd: Option<&Path>, limit: Duration) -> Out {
-    let mut command = Command::new(agent_bin());
-    command
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    for var in [
-        "CLOCKIFY_PASSWORD",
-        "CLOCKIFY_EMAIL",
-        "CLOCKIFY_BASE_URL",
-        "CLOCKIFY_SESSION_FILE",
-        "CLOCKIFY_OTP_COMMAND",
-        "CLOCKIFY_CREDENTIALS_FILE",
-        "CLOCKIFY_ACTOR",
-        "CLOCKIFY_SANDBOX_URL",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
+/// Runs the agent binary with a clean environment (no `CLOCKIFY_*`, no `RUST_LOG`) in `cwd` (or
+/// here), killing it after `limit`; what it left and how long it took.
+async fn agent(args: &[String], cwd: Option<&Path>, limit: Duration) -> (Run, Duration) {
+    let mut command = agent_command(args);
     if let Some(dir) = cwd {
         command.current_dir(dir);
     }
-    let started = Instant::now();
-    match tokio::time::timeout(limit, command.output()).await {
-        Ok(output) => {
-            let output = output.expect("the agent binary runs");
-            Out {
-                code: output.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-                elapsed: started.elapsed(),
-            }
-        }
-        // Dropping the future kills the child (kill_on_drop).
-        Err(_) => Out {
-            code: -1,
-            stdout: String::new(),
-            stderr: format!("(still running after {limit:?}; killed)"),
-            elapsed: started.elapsed(),
-        },
-    }
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
-}
-
-/// One hostile input: the arguments, the exit code and what the error must say.
-struct Case {
-    what: String,
-    args: Vec<String>,
-    code: i32,
-    says: Vec<String>,
-    /// Strings that must never be printed (a password in a refused file, say).
-    never: Vec<String>,
-}
-
-impl Case {
-    fn new(what: impl Into<String>, args: Vec<String>, code: i32, says: &[&str]) -> Self {
-        Case {
-            what: what.into(),
-            args,
-            code,
-            says: strings(says),
-            never: Vec::new(),
-        }
-    }
-
-    fn never(mut self, secret: &str) -> Self {
-        self.never.push(secret.to_string());
-        self
-    }
+    output_within(command, limit).await
 }
 
 /// The first character of `text` that would do something on a terminal other than print:
@@ -132,55 +50,15 @@ fn unsafe_char(text: &str) -> Option<char> {
     })
 }
 
-/// Runs every case, collecting every mismatch (so one run shows all of them).
-async fn check_cases(cases: Vec<Case>, limit: Duration) -> Vec<String> {
-    let mut failures = Vec::new();
-    for case in cases {
-        let out = agent(&case.args, None, limit).await;
-        let mut wrong = Vec::new();
-        if out.code != case.code {
-            wrong.push(format!("exit {} (expected {})", out.code, case.code));
-        }
-        for needle in &case.says {
-            if !out.stderr.contains(needle.as_str()) {
-                wrong.push(format!("stderr lacks {needle:?}"));
-            }
-        }
-        for secret in &case.never {
-            if out.stdout.contains(secret.as_str()) || out.stderr.contains(secret.as_str()) {
-                wrong.push(format!("printed the secret {secret:?}"));
-            }
-        }
-        if !out.stderr.starts_with("error: ") {
-            wrong.push("stderr does not start with \"error: \"".into());
-        }
-        if let Some(c) = unsafe_char(&out.stderr).or_else(|| unsafe_char(&out.stdout)) {
-            wrong.push(format!("sent {c:?} to the terminal"));
-        }
-        if out.elapsed > Duration::from_secs(REFUSAL_SECS) {
-            wrong.push(format!("took {:?}", out.elapsed));
-        }
-        if !wrong.is_empty() {
-            failures.push(format!(
-                "{}: {}\n  args: {:?}\n{}",
-                case.what,
-                wrong.join("; "),
-                case.args,
-                out.all()
-            ));
-        }
-    }
-    failures
-}
-
-/// Asserts that the sandbox saw no mutating request and mailed nothing.
-async fn assert_untouched(bed: &Bed) {
-    assert_eq!(bed.all_mutations().await, 0, "no mutating request at all");
-    assert_eq!(
-        bed.get("/__sandbox/mailbox").await,
-        serde_json::json!([]),
-        "no mail (no sign-in code requested)"
-    );
+/// Runs every case, collecting every mismatch (so one run shows all of them); besides what
+/// every refusal is checked for, nothing may reach the terminal that is not plain text.
+async fn check_cases(cases: Vec<Refusal>, limit: Duration) -> Vec<String> {
+    check_refusals(cases, limit, Duration::from_secs(REFUSAL_SECS), |out| {
+        unsafe_char(&out.stderr)
+            .or_else(|| unsafe_char(&out.stdout))
+            .map(|c| format!("sent {c:?} to the terminal"))
+    })
+    .await
 }
 
 /// File names in a folder (not recursive), sorted.
@@ -393,12 +271,7 @@ fn no_browser_at(bed: &Bed, base_url: &str) -> Vec<String> {
     ]
 }
 
-fn with(mut base: Vec<String>, more: &[&str]) -> Vec<String> {
-    base.extend(strings(more));
-    base
-}
-
-fn file_case(bed: &Bed, dir: &str, (file, line, says): (&str, usize, &str)) -> Case {
+fn file_case(bed: &Bed, dir: &str, (file, line, says): (&str, usize, &str)) -> Refusal {
     let path = format!("{dir}/{file}");
     let desired = dir.ends_with("desired") || file.starts_with("desired-");
     let command = if desired {
@@ -411,7 +284,7 @@ fn file_case(bed: &Bed, dir: &str, (file, line, says): (&str, usize, &str)) -> C
     } else {
         format!("{path}:{line}: {says}")
     };
-    let mut case = Case::new(
+    let mut case = Refusal::new(
         format!("{} {path}", command[0]),
         with(no_browser(bed), &[command[0], command[1], &path]),
         2,
@@ -435,7 +308,7 @@ async fn bad_plan_and_desired_state_files_are_refused_before_any_browser() {
         &desired_dir,
         &BAD_DESIRED_FILES.iter().map(|c| c.0).collect::<Vec<_>>(),
     );
-    let mut cases: Vec<Case> = BAD_PLAN_FILES
+    let mut cases: Vec<Refusal> = BAD_PLAN_FILES
         .iter()
         .map(|c| file_case(&bed, PLANS, *c))
         .collect();
@@ -448,7 +321,7 @@ async fn bad_plan_and_desired_state_files_are_refused_before_any_browser() {
     let folder_plan = bed.dir.path().join("folder.csv");
     std::fs::create_dir(&folder_plan).expect("mkdir");
     let folder_plan = folder_plan.display().to_string();
-    cases.push(Case::new(
+    cases.push(Refusal::new(
         "a folder named like a plan",
         with(no_browser(&bed), &["apply", "--plan", &folder_plan]),
         2,
@@ -457,7 +330,7 @@ async fn bad_plan_and_desired_state_files_are_refused_before_any_browser() {
             "not a regular file",
         ],
     ));
-    cases.push(Case::new(
+    cases.push(Refusal::new(
         "a plan that does not exist",
         with(
             no_browser(&bed),
@@ -475,7 +348,7 @@ async fn bad_plan_and_desired_state_files_are_refused_before_any_browser() {
     ));
     let failures = check_cases(cases, Duration::from_secs(60)).await;
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert_untouched(&bed).await;
+    bed.assert_untouched().await;
     assert!(
         !bed.audit_dir().exists(),
         "no batch folder or journal for a refused file"
@@ -540,24 +413,12 @@ async fn bad_tenants_files_are_refused_before_any_browser() {
         &dir,
         &BAD_TENANTS_FILES.iter().map(|c| c.0).collect::<Vec<_>>(),
     );
-    let tenant = |file: &str, name: &str| -> Vec<String> {
-        strings(&[
-            "--config",
-            file,
-            "--tenant",
-            name,
-            "--driver-path",
-            NO_DRIVER,
-            "--audit-dir",
-            &bed.audit_dir().display().to_string(),
-            "members",
-        ])
-    };
-    let mut cases: Vec<Case> = BAD_TENANTS_FILES
+    let tenant = |file: &str, name: &str| bed.tenant_args(file, name);
+    let mut cases: Vec<Refusal> = BAD_TENANTS_FILES
         .iter()
         .map(|(file, says)| {
             let path = format!("{dir}/{file}");
-            let mut case = Case::new(format!("tenants {path}"), tenant(&path, "acme"), 2, says);
+            let mut case = Refusal::new(format!("tenants {path}"), tenant(&path, "acme"), 2, says);
             // Parse errors name the file; URL and account errors name the value.
             let names_value = file.contains("url")
                 || file.contains("account")
@@ -590,7 +451,7 @@ async fn bad_tenants_files_are_refused_before_any_browser() {
     }
     let good = good.display().to_string();
     cases.push(
-        Case::new(
+        Refusal::new(
             "a tenant's credentials file readable by others",
             tenant(&good, "acme"),
             2,
@@ -598,13 +459,13 @@ async fn bad_tenants_files_are_refused_before_any_browser() {
         )
         .never(password),
     );
-    cases.push(Case::new(
+    cases.push(Refusal::new(
         "a tenant name with path tricks that is not in the file",
         tenant(&good, "../../etc"),
         2,
         &["no tenant '../../etc' (tenants: acme)"],
     ));
-    cases.push(Case::new(
+    cases.push(Refusal::new(
         "a tenants file that does not exist",
         tenant("/nonexistent/tenants.toml", "acme"),
         2,
@@ -612,7 +473,7 @@ async fn bad_tenants_files_are_refused_before_any_browser() {
     ));
     let failures = check_cases(cases, Duration::from_secs(60)).await;
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert_untouched(&bed).await;
+    bed.assert_untouched().await;
     assert!(!bed.audit_dir().exists(), "no evidence folder");
 }
 
@@ -709,7 +570,7 @@ async fn bad_selector_folders_and_override_files_are_refused_before_any_browser(
     let mut cases = Vec::new();
     for (dir, says) in BAD_SELECTOR_DIRS {
         let path = format!("{dirs}/{dir}");
-        let mut case = Case::new(
+        let mut case = Refusal::new(
             format!("--selectors {path}"),
             with(no_browser(&bed), &["--selectors", &path, "members"]),
             2,
@@ -722,7 +583,7 @@ async fn bad_selector_folders_and_override_files_are_refused_before_any_browser(
     }
     for (file, says) in BAD_OVERRIDE_FILES {
         let path = format!("{overrides}/{file}");
-        let mut case = Case::new(
+        let mut case = Refusal::new(
             format!("--selector-overrides {path}"),
             with(
                 no_browser(&bed),
@@ -742,7 +603,7 @@ async fn bad_selector_folders_and_override_files_are_refused_before_any_browser(
     }
     let empty = bed.dir.path().join("empty-selectors");
     std::fs::create_dir(&empty).expect("mkdir");
-    cases.push(Case::new(
+    cases.push(Refusal::new(
         "an empty selector folder",
         with(
             no_browser(&bed),
@@ -754,7 +615,7 @@ async fn bad_selector_folders_and_override_files_are_refused_before_any_browser(
             empty.display()
         )],
     ));
-    cases.push(Case::new(
+    cases.push(Refusal::new(
         "a file given as the selector folder",
         with(
             no_browser(&bed),
@@ -767,7 +628,7 @@ async fn bad_selector_folders_and_override_files_are_refused_before_any_browser(
         2,
         &["cannot read selector folder fixtures/hostile/overrides/unknown-key.toml: a regular file, not a folder"],
     ));
-    cases.push(Case::new(
+    cases.push(Refusal::new(
         "a selector folder that does not exist",
         with(
             no_browser(&bed),
@@ -776,7 +637,7 @@ async fn bad_selector_folders_and_override_files_are_refused_before_any_browser(
         2,
         &["cannot read selector folder ../../../nonexistent/selectors"],
     ));
-    cases.push(Case::new(
+    cases.push(Refusal::new(
         "an override file that does not exist",
         with(
             no_browser(&bed),
@@ -791,7 +652,7 @@ async fn bad_selector_folders_and_override_files_are_refused_before_any_browser(
     ));
     let failures = check_cases(cases, Duration::from_secs(60)).await;
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert_untouched(&bed).await;
+    bed.assert_untouched().await;
     assert!(!bed.audit_dir().exists(), "no evidence folder");
 }
 
@@ -840,11 +701,11 @@ async fn bad_seed_files_stop_the_sandbox_before_it_listens() {
         &dir,
         &BAD_SEED_FILES.iter().map(|c| c.0).collect::<Vec<_>>(),
     );
-    let mut cases: Vec<Case> = BAD_SEED_FILES
+    let mut cases: Vec<Refusal> = BAD_SEED_FILES
         .iter()
         .map(|(file, says)| {
             let path = format!("{dir}/{file}");
-            let mut case = Case::new(
+            let mut case = Refusal::new(
                 format!("sandbox --seed {path}"),
                 strings(&["sandbox", "--port", "0", "--seed", &path]),
                 2,
@@ -854,7 +715,7 @@ async fn bad_seed_files_stop_the_sandbox_before_it_listens() {
             case
         })
         .collect();
-    cases.push(Case::new(
+    cases.push(Refusal::new(
         "a seed file that does not exist",
         strings(&["sandbox", "--port", "0", "--seed", "/nonexistent/seed.toml"]),
         2,
@@ -899,19 +760,19 @@ async fn hostile_command_line_values_are_refused_before_any_browser() {
     let desired = "fixtures/plans/desired.csv";
     let script = "<script>alert(1)</script>@acme.example";
     let cases = vec![
-        Case::new(
+        Refusal::new(
             "invite of an email that is a script tag",
             with(nb(), &["invite", "--email", script]),
             2,
             &[&format!("'{script}' is not a valid email address")],
         ),
-        Case::new(
+        Refusal::new(
             "invite of a quoted local part",
             with(nb(), &["invite", "--email", "\"ana\"@acme.example"]),
             2,
             &["'\"ana\"@acme.example' is not a valid email address"],
         ),
-        Case::new(
+        Refusal::new(
             "two addresses in one --email",
             with(
                 nb(),
@@ -920,19 +781,19 @@ async fn hostile_command_line_values_are_refused_before_any_browser() {
             2,
             &["is not a valid email address"],
         ),
-        Case::new(
+        Refusal::new(
             "an address with a space",
             with(nb(), &["deactivate", "--email", "ana smith@acme.example"]),
             2,
             &["'ana smith@acme.example' is not a valid email address"],
         ),
-        Case::new(
+        Refusal::new(
             "an account that is a script tag",
             with(nb(), &["--account", script, "members"]),
             2,
             &[&format!("account '{script}' is not a valid email address")],
         ),
-        Case::new(
+        Refusal::new(
             "--manages with a script tag",
             with(
                 nb(),
@@ -949,7 +810,7 @@ async fn hostile_command_line_values_are_refused_before_any_browser() {
             2,
             &["is not a valid email address"],
         ),
-        Case::new(
+        Refusal::new(
             "--manages group: without a name",
             with(
                 nb(),
@@ -966,7 +827,7 @@ async fn hostile_command_line_values_are_refused_before_any_browser() {
             2,
             &["--manages group: needs a group name"],
         ),
-        Case::new(
+        Refusal::new(
             "--protect with a quoted address",
             with(
                 nb(),
@@ -981,55 +842,55 @@ async fn hostile_command_line_values_are_refused_before_any_browser() {
             2,
             &["--protect '\"x\"@acme.example' is not a valid email address"],
         ),
-        Case::new(
+        Refusal::new(
             "a javascript: base URL",
             with(no_browser_at(&bed, "javascript:alert(1)"), &["members"]),
             2,
             &["'javascript:alert(1)' is not an http(s) URL"],
         ),
-        Case::new(
+        Refusal::new(
             "a file: base URL",
             with(no_browser_at(&bed, "file:///etc/passwd"), &["members"]),
             2,
             &["'file:///etc/passwd' is not an http(s) URL"],
         ),
-        Case::new(
+        Refusal::new(
             "a base URL without a host",
             with(no_browser_at(&bed, "http://"), &["members"]),
             2,
             &["'http://' is not an http(s) URL"],
         ),
-        Case::new(
+        Refusal::new(
             "a WebDriver URL that is not a URL",
             with(nb(), &["--webdriver-url", "not a url", "members"]),
             2,
             &["--webdriver-url 'not a url'"],
         ),
-        Case::new(
+        Refusal::new(
             "a locale with path tricks",
             with(nb(), &["--locale", "../../evil", "members"]),
             2,
             &["locale '../../evil' is not supported"],
         ),
-        Case::new(
+        Refusal::new(
             "a locale that is another host",
             with(nb(), &["--locale", "/127.0.0.1:9", "members"]),
             2,
             &["locale '/127.0.0.1:9' is not supported"],
         ),
-        Case::new(
+        Refusal::new(
             "--parallel 0",
             with(nb(), &["apply", "--plan", plan, "--parallel", "0"]),
             2,
             &["--parallel must be at least 1"],
         ),
-        Case::new(
+        Refusal::new(
             "--resume of a folder that does not exist",
             with(nb(), &["apply", "--resume", "../../nonexistent-batch"]),
             2,
             &["journal ../../nonexistent-batch/journal.jsonl"],
         ),
-        Case::new(
+        Refusal::new(
             "an audit folder that is a file",
             strings(&[
                 "--base-url",
@@ -1047,20 +908,20 @@ async fn hostile_command_line_values_are_refused_before_any_browser() {
                 "cannot create the batch folder {audit_file}/batch-"
             )],
         ),
-        Case::new(
+        Refusal::new(
             "a credentials file readable by others",
             with(nb(), &["--credentials", &creds(&creds_open), "members"]),
             2,
             &["holds a password but is readable by others"],
         )
         .never(password),
-        Case::new(
+        Refusal::new(
             "a credentials file with a number for the password",
             with(nb(), &["--credentials", &creds(&creds_typed), "members"]),
             2,
             &["password: invalid type: integer `42`, expected a string"],
         ),
-        Case::new(
+        Refusal::new(
             "a credentials file of binary junk",
             with(nb(), &["--credentials", &creds(&creds_junk), "members"]),
             2,
@@ -1070,7 +931,7 @@ async fn hostile_command_line_values_are_refused_before_any_browser() {
     ];
     let failures = check_cases(cases, Duration::from_secs(60)).await;
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert_untouched(&bed).await;
+    bed.assert_untouched().await;
     assert!(!bed.audit_dir().exists(), "no evidence folder");
 }
 
@@ -1112,8 +973,8 @@ async fn a_10000_line_plan_is_validated_whole_and_fast_and_an_unreachable_webdri
         ])
     };
     // Valid: accepted whole, then the WebDriver cannot be reached (exit 3, naming the URL).
-    let out = agent(&args(&plan), None, Duration::from_secs(60)).await;
-    assert_eq!(out.code, 3, "{}", out.all());
+    let (out, elapsed) = agent(&args(&plan), None, Duration::from_secs(60)).await;
+    assert_eq!(out.code, 3, "{}", out.all_output());
     assert!(
         out.stderr.contains("batch of 9999 item(s)"),
         "validated: {}",
@@ -1125,9 +986,8 @@ async fn a_10000_line_plan_is_validated_whole_and_fast_and_an_unreachable_webdri
         out.stderr
     );
     assert!(
-        out.elapsed < Duration::from_secs(20),
-        "validation of 10,000 lines took {:?}",
-        out.elapsed
+        elapsed < Duration::from_secs(20),
+        "validation of 10,000 lines took {elapsed:?}"
     );
     let batches: Vec<PathBuf> = std::fs::read_dir(&audit)
         .expect("a batch folder")
@@ -1144,8 +1004,8 @@ async fn a_10000_line_plan_is_validated_whole_and_fast_and_an_unreachable_webdri
     lines[9_875] = "set-role,member9876@acme.example,boss,,".into();
     let bad = dir.path().join("big-bad.csv");
     std::fs::write(&bad, lines.join("\n") + "\n").expect("write");
-    let out = agent(&args(&bad), None, Duration::from_secs(60)).await;
-    assert_eq!(out.code, 2, "{}", out.all());
+    let (out, _) = agent(&args(&bad), None, Duration::from_secs(60)).await;
+    assert_eq!(out.code, 2, "{}", out.all_output());
     let shown = bad.display().to_string();
     assert!(
         out.stderr
@@ -1163,7 +1023,7 @@ async fn a_10000_line_plan_is_validated_whole_and_fast_and_an_unreachable_webdri
     );
 
     // A single action against an unreachable WebDriver: exit 3, the URL in the message.
-    let out = agent(
+    let (out, _) = agent(
         &strings(&[
             "--base-url",
             "http://127.0.0.1:9",
@@ -1183,7 +1043,7 @@ async fn a_10000_line_plan_is_validated_whole_and_fast_and_an_unreachable_webdri
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(out.code, 3, "{}", out.all());
+    assert_eq!(out.code, 3, "{}", out.all_output());
     assert!(out.stderr.contains(webdriver), "{}", out.stderr);
 }
 
@@ -1222,13 +1082,7 @@ async fn start_redirector(target: String) -> (String, Hits, tokio::task::JoinHan
             target,
             hits: Arc::clone(&hits),
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (url, task) = serve(app).await;
     (url, hits, task)
 }
 
@@ -1242,7 +1096,7 @@ async fn a_base_url_that_redirects_to_another_origin_gets_no_credentials() {
     let (base, hits, task) = start_redirector(foreign.url()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let marker = dir.path().join("otp-command-ran");
-    let out = agent(
+    let (out, _) = agent(
         &strings(&[
             "--base-url",
             &base,
@@ -1260,7 +1114,7 @@ async fn a_base_url_that_redirects_to_another_origin_gets_no_credentials() {
         Duration::from_secs(90),
     )
     .await;
-    assert_eq!(out.code, 4, "{}", out.all());
+    assert_eq!(out.code, 4, "{}", out.all_output());
     assert!(
         out.stderr.contains(&format!(
             "the sign-in page is at {}, not on {base}; refusing to type credentials there",
@@ -1277,19 +1131,7 @@ async fn a_base_url_that_redirects_to_another_origin_gets_no_credentials() {
         "the agent went through the redirecting base URL"
     );
     let http = reqwest::Client::new();
-    let get = |path: &str| {
-        let url = format!("{}{path}", foreign.url());
-        let http = http.clone();
-        async move {
-            http.get(url)
-                .send()
-                .await
-                .expect("GET")
-                .json::<Value>()
-                .await
-                .expect("JSON")
-        }
-    };
+    let get = |path: &str| get_json(&http, format!("{}{path}", foreign.url()));
     assert_eq!(
         get("/__sandbox/mailbox").await,
         serde_json::json!([]),
@@ -1339,7 +1181,7 @@ async fn hostile_names_never_shape_paths_outside_the_audit_folder() {
     let email = "../../../pwn'ö@acme.example";
     let ticket = "=<script>alert(1)</script>/../../../ticket-x";
     let actor = "@SUM(1+1)*cmd|' /C calc'!A0/../../actor-x";
-    let out = agent(
+    let (out, _) = agent(
         &strings(&[
             "--config",
             "../../../tenants.toml",
@@ -1359,9 +1201,9 @@ async fn hostile_names_never_shape_paths_outside_the_audit_folder() {
         Duration::from_secs(90),
     )
     .await;
-    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.code, 0, "{}", out.all_output());
     assert_eq!(
-        bed.member(email).await.expect("invited")["status"],
+        bed.status(email).await,
         "PENDING",
         "the odd but valid address is invited as written"
     );
@@ -1419,13 +1261,13 @@ async fn hostile_names_never_shape_paths_outside_the_audit_folder() {
     }
 
     // The report escapes them: no markup runs, no formula starts a CSV field.
-    let report = agent(
+    let (report, _) = agent(
         &strings(&["audit", "report", "audit", "--out", "report"]),
         Some(&cwd),
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(report.code, 0, "{}", report.all());
+    assert_eq!(report.code, 0, "{}", report.all_output());
     let html = std::fs::read_to_string(cwd.join("report/report.html")).expect("report");
     assert!(
         !html.contains("<script>alert"),
@@ -1453,7 +1295,7 @@ async fn a_tenant_session_file_on_dev_null_is_refused_and_left_alone() {
         ),
     )
     .expect("write");
-    let out = agent(
+    let (out, _) = agent(
         &strings(&[
             "--config",
             &tenants.display().to_string(),
@@ -1467,7 +1309,7 @@ async fn a_tenant_session_file_on_dev_null_is_refused_and_left_alone() {
         Duration::from_secs(90),
     )
     .await;
-    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(out.code, 2, "{}", out.all_output());
     assert!(
         out.stderr
             .contains("cannot read session file /dev/null: a character device, not a regular file"),
@@ -1482,5 +1324,5 @@ async fn a_tenant_session_file_on_dev_null_is_refused_and_left_alone() {
             .is_char_device(),
         "/dev/null is still the device"
     );
-    assert_untouched(&bed).await;
+    bed.assert_untouched().await;
 }

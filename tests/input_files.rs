@@ -12,77 +12,24 @@
 
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clockify_ui_agent::sandbox::UiVersion;
-use tokio::process::Command;
 
 mod agent_common;
 
-use agent_common::{agent_bin, Bed, ADMIN};
-
-/// A driver path no browser can start from.
-const NO_DRIVER: &str = "/nonexistent/geckodriver";
+use agent_common::{
+    agent_command, check_refusals, output_within, strings, with, Bed, Refusal, Run, ADMIN,
+    NO_DRIVER,
+};
 
 /// How long one refusal may take; it needs no browser, no network and no file content.
 const LIMIT: Duration = Duration::from_secs(10);
 
-/// What a run of the binary left.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-impl Out {
-    fn all(&self) -> String {
-        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
-    }
-}
-
-/// Runs the agent binary with no `CLOCKIFY_*` environment and stdin closed, killing it after
-/// [`LIMIT`] (a hang is reported as exit -1).
-async fn agent(args: &[String]) -> Out {
-    let mut command = Command::new(agent_bin());
-    command
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    for var in [
-        "CLOCKIFY_PASSWORD",
-        "CLOCKIFY_EMAIL",
-        "CLOCKIFY_BASE_URL",
-        "CLOCKIFY_SESSION_FILE",
-        "CLOCKIFY_OTP_COMMAND",
-        "CLOCKIFY_CREDENTIALS_FILE",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
-    let started = Instant::now();
-    match tokio::time::timeout(LIMIT, command.output()).await {
-        Ok(output) => {
-            let output = output.expect("the agent binary runs");
-            Out {
-                code: output.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-                elapsed: started.elapsed(),
-            }
-        }
-        // Dropping the future kills the child (kill_on_drop).
-        Err(_) => Out {
-            code: -1,
-            stdout: String::new(),
-            stderr: format!("(still running after {LIMIT:?}; killed: it blocked on the input)"),
-            elapsed: started.elapsed(),
-        },
-    }
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
+/// Runs the agent binary with a clean environment and stdin closed, killing it after [`LIMIT`]
+/// (a hang, such as blocking on a FIFO, is reported as exit -1).
+async fn agent(args: &[String]) -> Run {
+    output_within(agent_command(args), LIMIT).await.0
 }
 
 /// What stands where a file (or folder) is expected.
@@ -145,54 +92,15 @@ impl Kind {
 
 const NON_FILES: [Kind; 3] = [Kind::DevZero, Kind::Fifo, Kind::Folder];
 
-/// One refused input: the arguments and what stderr must say.
-struct Case {
-    what: String,
-    args: Vec<String>,
-    says: Vec<String>,
-}
-
-/// Runs every case and collects every mismatch, so one run shows all of them.
-async fn check(cases: Vec<Case>) -> Vec<String> {
-    let mut failures = Vec::new();
-    for case in cases {
-        let out = agent(&case.args).await;
-        let mut wrong = Vec::new();
-        if out.code != 2 {
-            wrong.push(format!("exit {} (expected 2)", out.code));
-        }
-        if !out.stderr.starts_with("error: ") {
-            wrong.push("stderr does not start with \"error: \"".into());
-        }
-        for needle in &case.says {
-            if !out.stderr.contains(needle.as_str()) {
-                wrong.push(format!("stderr lacks {needle:?}"));
-            }
-        }
-        if out.elapsed > LIMIT {
-            wrong.push(format!("took {:?}", out.elapsed));
-        }
-        if !wrong.is_empty() {
-            failures.push(format!(
-                "{}: {}\n  args: {:?}\n{}",
-                case.what,
-                wrong.join("; "),
-                case.args,
-                out.all()
-            ));
-        }
-    }
-    failures
+/// Runs every case (each must exit 2 within [`LIMIT`]) and collects every mismatch, so one run
+/// shows all of them.
+async fn check(cases: Vec<Refusal>) -> Vec<String> {
+    check_refusals(cases, LIMIT, LIMIT, |_| None).await
 }
 
 /// Asserts that the sandbox saw no mutating request, mailed nothing, and no evidence was made.
 async fn assert_untouched(bed: &Bed) {
-    assert_eq!(bed.all_mutations().await, 0, "no mutating request at all");
-    assert_eq!(
-        bed.get("/__sandbox/mailbox").await,
-        serde_json::json!([]),
-        "no mail (no sign-in code requested)"
-    );
+    bed.assert_untouched().await;
     assert!(!bed.audit_dir().exists(), "no evidence or batch folder");
 }
 
@@ -200,23 +108,7 @@ async fn assert_untouched(bed: &Bed) {
 /// where a change would land), an account and a code command (so only the input stops the run),
 /// and a driver that does not exist.
 fn base_args(bed: &Bed) -> Vec<String> {
-    strings(&[
-        "--base-url",
-        &bed.sandbox.url(),
-        "--account",
-        ADMIN,
-        "--otp-command",
-        &bed.otp_command(),
-        "--driver-path",
-        NO_DRIVER,
-        "--audit-dir",
-        &bed.audit_dir().display().to_string(),
-    ])
-}
-
-fn with(mut base: Vec<String>, more: &[&str]) -> Vec<String> {
-    base.extend(strings(more));
-    base
+    bed.code_args(ADMIN, &["--driver-path", NO_DRIVER])
 }
 
 /// A folder under the test folder for one option's inputs.
@@ -286,11 +178,12 @@ async fn devices_fifos_and_folders_as_input_files_are_refused_at_once_changing_n
                 "desired" => format!("cannot read desired-state file {path}"),
                 _ => format!("cannot read {path}"),
             };
-            cases.push(Case {
-                what: format!("{label}: {kind:?}"),
+            cases.push(Refusal::new(
+                format!("{label}: {kind:?}"),
                 args,
-                says: vec![format!("{subject}: {}, not a regular file", kind.found())],
-            });
+                2,
+                &[&format!("{subject}: {}, not a regular file", kind.found())],
+            ));
         }
     }
 
@@ -298,14 +191,15 @@ async fn devices_fifos_and_folders_as_input_files_are_refused_at_once_changing_n
     let dir = subdir(&bed, "selectors");
     for kind in [Kind::DevZero, Kind::Fifo, Kind::File] {
         let path = make(&dir, &format!("{kind:?}-selectors"), kind);
-        cases.push(Case {
-            what: format!("--selectors: {kind:?}"),
-            args: with(base_args(&bed), &["--selectors", &path, "members"]),
-            says: vec![format!(
+        cases.push(Refusal::new(
+            format!("--selectors: {kind:?}"),
+            with(base_args(&bed), &["--selectors", &path, "members"]),
+            2,
+            &[&format!(
                 "cannot read selector folder {path}: {}, not a folder",
                 kind.found()
             )],
-        });
+        ));
     }
     for kind in NON_FILES {
         let folder = dir.join(format!("with-{kind:?}"));
@@ -313,17 +207,18 @@ async fn devices_fifos_and_folders_as_input_files_are_refused_at_once_changing_n
         // A real catalog file next to it: the bad entry is refused, not skipped.
         std::fs::copy("selectors/catalog.toml", folder.join("catalog.toml")).expect("copy");
         let entry = make(&folder, "zz-extra.toml", kind);
-        cases.push(Case {
-            what: format!("a {kind:?} in the --selectors folder"),
-            args: with(
+        cases.push(Refusal::new(
+            format!("a {kind:?} in the --selectors folder"),
+            with(
                 base_args(&bed),
                 &["--selectors", &folder.display().to_string(), "members"],
             ),
-            says: vec![format!(
+            2,
+            &[&format!(
                 "cannot read selector file {entry}: {}, not a regular file",
                 kind.found()
             )],
-        });
+        ));
     }
 
     // The same through a tenant's own paths (relative to the tenants file).
@@ -341,39 +236,32 @@ async fn devices_fifos_and_folders_as_input_files_are_refused_at_once_changing_n
             ),
         )
         .expect("write");
-        strings(&[
-            "--config",
-            &file.display().to_string(),
-            "--tenant",
-            "acme",
-            "--driver-path",
-            NO_DRIVER,
-            "--audit-dir",
-            &bed.audit_dir().display().to_string(),
-            "members",
-        ])
+        bed.tenant_args(&file.display().to_string(), "acme")
     };
-    cases.push(Case {
-        what: "a tenant's credentials_file is a FIFO".into(),
-        args: tenant("credentials_file", "credentials.toml"),
-        says: vec![format!(
+    cases.push(Refusal::new(
+        "a tenant's credentials_file is a FIFO",
+        tenant("credentials_file", "credentials.toml"),
+        2,
+        &[&format!(
             "cannot read {fifo_credentials}: a FIFO (named pipe), not a regular file"
         )],
-    });
-    cases.push(Case {
-        what: "a tenant's session_file links to /dev/zero".into(),
-        args: tenant("session_file", "session.json"),
-        says: vec![format!(
+    ));
+    cases.push(Refusal::new(
+        "a tenant's session_file links to /dev/zero",
+        tenant("session_file", "session.json"),
+        2,
+        &[&format!(
             "cannot read session file {zero_session}: a character device, not a regular file"
         )],
-    });
-    cases.push(Case {
-        what: "a tenant's selector_overrides is a folder".into(),
-        args: tenant("selector_overrides", "overrides.toml"),
-        says: vec![format!(
+    ));
+    cases.push(Refusal::new(
+        "a tenant's selector_overrides is a folder",
+        tenant("selector_overrides", "overrides.toml"),
+        2,
+        &[&format!(
             "cannot read selector file {folder_overrides}: a folder, not a regular file"
         )],
-    });
+    ));
 
     let failures = check(cases).await;
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -413,17 +301,7 @@ async fn a_bad_base_url_in_a_tenants_file_names_the_file_and_the_tenant() {
             format!("{file}: tenant \"acme\": base_url: must not carry a user name or password"),
         ),
     ];
-    let args = strings(&[
-        "--config",
-        &file,
-        "--tenant",
-        "acme",
-        "--driver-path",
-        NO_DRIVER,
-        "--audit-dir",
-        &bed.audit_dir().display().to_string(),
-        "members",
-    ]);
+    let args = bed.tenant_args(&file, "acme");
     for (url, says) in &cases {
         std::fs::write(
             &tenants,
@@ -431,32 +309,36 @@ async fn a_bad_base_url_in_a_tenants_file_names_the_file_and_the_tenant() {
         )
         .expect("write");
         let out = agent(&args).await;
-        assert_eq!(out.code, 2, "{url}: {}", out.all());
-        assert!(out.stderr.contains(says.as_str()), "{url}: {}", out.all());
+        assert_eq!(out.code, 2, "{url}: {}", out.all_output());
+        assert!(
+            out.stderr.contains(says.as_str()),
+            "{url}: {}",
+            out.all_output()
+        );
         assert!(
             !out.stderr.contains("--base-url") && !out.stderr.contains("the Clockify base URL"),
             "the address came from the file, not from --base-url: {}",
-            out.all()
+            out.all_output()
         );
-        assert!(!out.all().contains(password), "{}", out.all());
+        assert!(!out.all_output().contains(password), "{}", out.all_output());
     }
     // A --base-url on the command line wins over the file's (and is named as such when bad).
     let mut bad = strings(&["--base-url", "gopher://x.example"]);
     bad.extend(args.iter().cloned());
     let out = agent(&bad).await;
-    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(out.code, 2, "{}", out.all_output());
     assert!(
         out.stderr
             .contains("the Clockify base URL 'gopher://x.example' is not an http(s) URL"),
         "{}",
-        out.all()
+        out.all_output()
     );
     // With a good --base-url the file's bad one is not used: the run gets as far as starting the
     // browser, which does not exist here (exit 3).
     let mut good = strings(&["--base-url", &bed.sandbox.url()]);
     good.extend(args);
     let out = agent(&good).await;
-    assert_eq!(out.code, 3, "{}", out.all());
+    assert_eq!(out.code, 3, "{}", out.all_output());
     assert_untouched(&bed).await;
 }
 
@@ -464,20 +346,7 @@ async fn a_bad_base_url_in_a_tenants_file_names_the_file_and_the_tenant() {
 async fn top_level_errors_of_tenants_credentials_and_selector_folders_read_plainly() {
     let bed = Bed::start(UiVersion::V2026_03).await;
     let dir = bed.dir.path();
-    let audit = bed.audit_dir().display().to_string();
-    let tenants_args = |file: &Path| {
-        strings(&[
-            "--config",
-            &file.display().to_string(),
-            "--tenant",
-            "acme",
-            "--driver-path",
-            NO_DRIVER,
-            "--audit-dir",
-            &audit,
-            "members",
-        ])
-    };
+    let tenants_args = |file: &Path| bed.tenant_args(&file.display().to_string(), "acme");
     let password = "creds-syntax-pw-9Lm";
     let credentials = dir.join("credentials.toml");
     std::fs::write(
@@ -547,11 +416,11 @@ async fn top_level_errors_of_tenants_credentials_and_selector_folders_read_plain
             || !line.contains(says.as_str())
             || line.contains(": .:")
             || line.contains("(no files)")
-            || out.all().contains(password)
+            || out.all_output().contains(password)
         {
             failures.push(format!(
                 "{what}: expected exit 2 and {says:?}\n{}",
-                out.all()
+                out.all_output()
             ));
         }
     }
@@ -572,7 +441,7 @@ async fn keygen(dir: &Path) -> (PathBuf, PathBuf) {
         &public.display().to_string(),
     ]))
     .await;
-    assert_eq!(out.code, 0, "keygen: {}", out.all());
+    assert_eq!(out.code, 0, "keygen: {}", out.all_output());
     (private, public)
 }
 
@@ -587,13 +456,10 @@ async fn a_bad_sign_key_is_refused_before_anything_changes() {
     let bed = Bed::start(UiVersion::V2026_03).await;
     let dir = subdir(&bed, "keys");
     let (private, public) = keygen(&dir).await;
-    let plan = bed.dir.path().join("plan.csv");
-    std::fs::write(
-        &plan,
+    let plan = bed.write(
+        "plan.csv",
         "action,email,role,manages,projects\ndeactivate,sam.sales@acme.example,,,\n",
-    )
-    .expect("write");
-    let plan = plan.display().to_string();
+    );
 
     let mut keys: Vec<(String, PathBuf, String)> = Vec::new();
     let mut made = Vec::new();
@@ -640,18 +506,19 @@ async fn a_bad_sign_key_is_refused_before_anything_changes() {
     let mut cases = Vec::new();
     for (what, path, problem) in &keys {
         let path = path.display().to_string();
-        let says = vec![format!("--sign-key: key file {path}: {problem}")];
+        let says = format!("--sign-key: key file {path}: {problem}");
         for tail in [
             vec!["deactivate", "--email", "sam.sales@acme.example"],
             vec!["apply", "--plan", &plan],
         ] {
             let mut args = with(base_args(&bed), &["--sign-key", &path]);
             args = with(args, &tail);
-            cases.push(Case {
-                what: format!("--sign-key {what}, {}", tail[0]),
+            cases.push(Refusal::new(
+                format!("--sign-key {what}, {}", tail[0]),
                 args,
-                says: says.clone(),
-            });
+                2,
+                &[&says],
+            ));
         }
     }
     let failures = check(cases).await;
@@ -673,8 +540,8 @@ async fn a_bad_sign_key_is_refused_before_anything_changes() {
         ],
     ))
     .await;
-    assert_eq!(out.code, 3, "{}", out.all());
-    assert!(!out.stderr.contains("sign-key"), "{}", out.all());
+    assert_eq!(out.code, 3, "{}", out.all_output());
+    assert!(!out.stderr.contains("sign-key"), "{}", out.all_output());
     assert_untouched(&bed).await;
 }
 
@@ -692,18 +559,19 @@ async fn a_journal_that_is_not_a_file_is_refused_at_once() {
         let journal = batch.join("journal.jsonl");
         kind.make(&journal);
         made.push((journal.clone(), kind));
-        cases.push(Case {
-            what: format!("journal: {kind:?}"),
-            args: with(
+        cases.push(Refusal::new(
+            format!("journal: {kind:?}"),
+            with(
                 base_args(&bed),
                 &["apply", "--resume", &batch.display().to_string()],
             ),
-            says: vec![format!(
+            2,
+            &[&format!(
                 "journal {}: {}, not a regular file",
                 journal.display(),
                 kind.found()
             )],
-        });
+        ));
     }
     // A real journal whose header names a plan that is a FIFO.
     let batch = subdir(&bed, "batch-plan-fifo");
@@ -724,17 +592,18 @@ async fn a_journal_that_is_not_a_file_is_refused_at_once() {
         ),
     )
     .expect("write");
-    cases.push(Case {
-        what: "the plan a journal names is a FIFO".into(),
-        args: with(
+    cases.push(Refusal::new(
+        "the plan a journal names is a FIFO",
+        with(
             base_args(&bed),
             &["apply", "--resume", &batch.display().to_string()],
         ),
-        says: vec![format!(
+        2,
+        &[&format!(
             "cannot read plan file {}: a FIFO (named pipe), not a regular file",
             plan.display()
         )],
-    });
+    ));
     let failures = check(cases).await;
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     for (path, kind) in &made {

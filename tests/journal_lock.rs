@@ -5,9 +5,13 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use clockify_ui_agent::jobs::{load_plan, ItemState, Journal, JournalError};
+
+mod agent_common;
+
+use agent_common::agent_std_command;
 
 const ITEM: &str = "deactivate:sam.sales@acme.example";
 
@@ -83,27 +87,14 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 /// `apply --resume FOLDER` with an address nobody answers and a driver that does not exist, so
 /// a run that got past the journal would fail to start a browser (exit 3), not with exit 2.
 fn resume(b: &Batch) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_clockify-ui-agent"));
-    command
-        .args(["--base-url", "http://127.0.0.1:9", "--driver-path"])
+    agent_std_command(["--base-url", "http://127.0.0.1:9", "--driver-path"])
         .arg(b.root.join("no-such-driver"))
         .arg("--audit-dir")
         .arg(b.root.join("audit"))
         .args(["apply", "--resume"])
         .arg(&b.folder)
-        .stdin(std::process::Stdio::null());
-    for var in [
-        "CLOCKIFY_PASSWORD",
-        "CLOCKIFY_EMAIL",
-        "CLOCKIFY_BASE_URL",
-        "CLOCKIFY_SESSION_FILE",
-        "CLOCKIFY_OTP_COMMAND",
-        "CLOCKIFY_CREDENTIALS_FILE",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
-    command.output().expect("the agent binary runs")
+        .output()
+        .expect("the agent binary runs")
 }
 
 #[test]

@@ -21,45 +21,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clockify_ui_agent::sandbox::{RunningSandbox, SandboxConfig, UiVersion};
 use serde_json::{json, Value};
-use tokio::process::Command;
 
 mod agent_common;
 
-use agent_common::{agent_bin, Bed, ADMIN, OWNER};
+use agent_common::{agent_command, children, get_json, serve, strings, Bed, Run, ADMIN, OWNER};
 
 const ADMIN_PASSWORD: &str = "sandbox-admin-pass";
 const OWNER_PASSWORD: &str = "sandbox-owner-pass";
-
-/// What a run of the binary left, and every command line seen in its process tree.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    cmdlines: Vec<String>,
-}
-
-impl Out {
-    fn all(&self) -> String {
-        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
-    }
-}
-
-/// Child pids of `pid`, from every thread of it.
-fn children(pid: u32) -> Vec<u32> {
-    let mut all = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        all.extend(
-            list.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok()),
-        );
-    }
-    all
-}
 
 /// `pid` and all its descendants.
 fn process_tree(pid: u32) -> Vec<u32> {
@@ -74,30 +42,14 @@ fn process_tree(pid: u32) -> Vec<u32> {
 }
 
 /// Runs the agent with a clean environment plus `env`, sampling the command line of every
-/// process in its tree (agent, driver, browser, code command) every 20 ms while it runs.
-async fn agent(args: &[String], env: &[(&str, &str)]) -> Out {
-    let mut command = Command::new(agent_bin());
+/// process in its tree (agent, driver, browser, code command) every 20 ms while it runs: what
+/// it left, and every command line seen.
+async fn agent(args: &[String], env: &[(&str, &str)]) -> (Run, Vec<String>) {
+    let mut command = agent_command(args);
     command
-        .args(args)
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    for var in [
-        "CLOCKIFY_PASSWORD",
-        "CLOCKIFY_EMAIL",
-        "CLOCKIFY_BASE_URL",
-        "CLOCKIFY_SESSION_FILE",
-        "CLOCKIFY_OTP_COMMAND",
-        "CLOCKIFY_CREDENTIALS_FILE",
-        "CLOCKIFY_SANDBOX_URL",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
-    for (k, v) in env {
-        command.env(k, v);
-    }
+        .envs(env.iter().copied());
     let child = command.spawn().expect("the agent binary runs");
     let pid = child.id().expect("pid");
     let mut waiting = tokio::spawn(child.wait_with_output());
@@ -122,35 +74,7 @@ async fn agent(args: &[String], env: &[(&str, &str)]) -> Out {
             "the agent still runs after 120 s: {args:?}"
         );
     };
-    Out {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        cmdlines: cmdlines.into_iter().collect(),
-    }
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
-}
-
-async fn get_json(http: &reqwest::Client, url: String) -> Value {
-    http.get(url)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON")
-}
-
-async fn set_faults(bed: &Bed, body: Value) -> reqwest::Response {
-    bed.http
-        .post(format!("{}/__sandbox/faults", bed.sandbox.url()))
-        .json(&body)
-        .send()
-        .await
-        .expect("POST faults")
+    (Run::from_output(output), cmdlines.into_iter().collect())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -174,7 +98,9 @@ async fn the_redirect_login_fault_sends_every_sign_in_page_elsewhere_until_clear
         }
     };
     let elsewhere = "http://127.0.0.1:1/elsewhere/login?from=sandbox";
-    let set = set_faults(&bed, json!({ "redirectLoginTo": elsewhere })).await;
+    let set = bed
+        .set_faults(json!({ "redirectLoginTo": elsewhere }))
+        .await;
     assert_eq!(set.status(), 200);
     assert_eq!(
         set.json::<Value>().await.expect("JSON")["redirectLoginTo"],
@@ -197,7 +123,7 @@ async fn the_redirect_login_fault_sends_every_sign_in_page_elsewhere_until_clear
     );
     // Other faults set later leave it in place; DELETE clears it.
     assert_eq!(
-        set_faults(&bed, json!({ "latencyMs": [0, 0] }))
+        bed.set_faults(json!({ "latencyMs": [0, 0] }))
             .await
             .status(),
         200
@@ -213,7 +139,7 @@ async fn the_redirect_login_fault_sends_every_sign_in_page_elsewhere_until_clear
     }
     // Reset clears it too.
     assert_eq!(
-        set_faults(&bed, json!({ "redirectLoginTo": elsewhere }))
+        bed.set_faults(json!({ "redirectLoginTo": elsewhere }))
             .await
             .status(),
         200
@@ -233,14 +159,15 @@ async fn the_redirect_login_fault_sends_every_sign_in_page_elsewhere_until_clear
         "http://127.0.0.1:1/a\nSet-Cookie: x=y",
     ] {
         assert_eq!(
-            set_faults(&bed, json!({ "redirectLoginTo": bad }))
+            bed.set_faults(json!({ "redirectLoginTo": bad }))
                 .await
                 .status(),
             400,
             "{bad:?}"
         );
     }
-    assert!(set_faults(&bed, json!({ "redirectLoginTwo": elsewhere }))
+    assert!(bed
+        .set_faults(json!({ "redirectLoginTwo": elsewhere }))
         .await
         .status()
         .is_client_error());
@@ -311,13 +238,7 @@ async fn start_proxy(target: String) -> (String, Log, tokio::task::JoinHandle<()
         http,
         log: Arc::clone(&log),
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (url, task) = serve(app).await;
     (url, log, task)
 }
 
@@ -343,11 +264,9 @@ async fn credentials_and_codes_are_never_typed_into_another_origin() {
     );
     log.lock().expect("log").clear();
 
-    let set = set_faults(
-        &bed,
-        json!({ "redirectLoginTo": format!("{proxy}/en/login") }),
-    )
-    .await;
+    let set = bed
+        .set_faults(json!({ "redirectLoginTo": format!("{proxy}/en/login") }))
+        .await;
     assert_eq!(set.status(), 200);
     let marker = bed.dir.path().join("otp-command-ran");
     let otp = format!("touch '{}'; {}", marker.display(), bed.otp_command());
@@ -395,8 +314,8 @@ async fn credentials_and_codes_are_never_typed_into_another_origin() {
         ),
     ];
     for (how, args, env) in &runs {
-        let out = agent(args, env).await;
-        assert_eq!(out.code, 4, "{how}: exit 4\n{}", out.all());
+        let (out, _) = agent(args, env).await;
+        assert_eq!(out.code, 4, "{how}: exit 4\n{}", out.all_output());
         assert!(
             out.stderr.contains(&format!(
                 "the sign-in page is at {proxy}, not on {}; refusing to type credentials there",
@@ -406,7 +325,10 @@ async fn credentials_and_codes_are_never_typed_into_another_origin() {
             out.stderr
         );
         for secret in [ADMIN_PASSWORD, OWNER_PASSWORD] {
-            assert!(!out.all().contains(secret), "{how}: password printed");
+            assert!(
+                !out.all_output().contains(secret),
+                "{how}: password printed"
+            );
         }
     }
     // The foreign origin served its sign-in page each time, and got nothing else: no code
@@ -436,11 +358,7 @@ async fn credentials_and_codes_are_never_typed_into_another_origin() {
     assert_eq!(bed.get("/__sandbox/mailbox").await, json!([]));
     assert_eq!(bed.all_mutations().await, 0);
     assert!(!marker.exists(), "the code command never ran");
-    assert_eq!(
-        bed.member(sam).await.expect("sam")["status"],
-        "ACTIVE",
-        "nothing changed"
-    );
+    assert_eq!(bed.status(sam).await, "ACTIVE", "nothing changed");
     // The refusal is recorded in the evidence, without a secret.
     let evidence = files_under(&bed.audit_dir());
     assert!(
@@ -565,16 +483,16 @@ async fn secrets_never_appear_in_output_files_or_process_arguments() {
     ];
     let mut outs = Vec::new();
     for (args, env) in &runs {
-        let out = agent(args, env).await;
-        assert_eq!(out.code, 0, "{args:?}\n{}", out.all());
-        outs.push(out);
+        let (out, cmdlines) = agent(args, env).await;
+        assert_eq!(out.code, 0, "{args:?}\n{}", out.all_output());
+        outs.push((out, cmdlines));
     }
     assert!(
-        outs.iter().all(|o| o.stderr.contains("TRACE")),
+        outs.iter().all(|(o, _)| o.stderr.contains("TRACE")),
         "tracing ran at its most verbose"
     );
     assert_eq!(
-        bed.member(sam).await.expect("sam")["status"],
+        bed.status(sam).await,
         "ACTIVE",
         "deactivated, then reactivated"
     );
@@ -600,7 +518,7 @@ async fn secrets_never_appear_in_output_files_or_process_arguments() {
     secrets.extend(session_secrets(&by_code));
 
     let mut leaks = Vec::new();
-    for (n, out) in outs.iter().enumerate() {
+    for (n, (out, cmdlines)) in outs.iter().enumerate() {
         for secret in &secrets {
             if out.stdout.contains(secret.as_str()) {
                 leaks.push(format!("run {}: stdout holds {secret}", n + 1));
@@ -608,7 +526,7 @@ async fn secrets_never_appear_in_output_files_or_process_arguments() {
             if out.stderr.contains(secret.as_str()) {
                 leaks.push(format!("run {}: stderr holds {secret}", n + 1));
             }
-            for line in &out.cmdlines {
+            for line in cmdlines {
                 if line.contains(secret.as_str()) {
                     leaks.push(format!(
                         "run {}: a command line holds {secret}: {line}",
@@ -635,7 +553,7 @@ async fn secrets_never_appear_in_output_files_or_process_arguments() {
     assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 
     // The sampling saw the whole tree, and the evidence is private.
-    let all_lines: Vec<&String> = outs.iter().flat_map(|o| o.cmdlines.iter()).collect();
+    let all_lines: Vec<&String> = outs.iter().flat_map(|(_, lines)| lines.iter()).collect();
     for process in ["geckodriver", "firefox", "-contentproc"] {
         assert!(
             all_lines.iter().any(|l| l.contains(process)),
@@ -700,22 +618,15 @@ async fn a_session_saved_for_another_origin_is_refused() {
         .to_string()
         .as_bytes(),
     );
-    let out = agent(
-        &strings(&[
-            "--base-url",
-            &bed.sandbox.url(),
-            "--session-file",
-            &session.display().to_string(),
-            "--audit-dir",
-            &bed.audit_dir().display().to_string(),
-            "deactivate",
-            "--email",
-            "sam.sales@acme.example",
-        ]),
+    let (out, _) = agent(
+        &bed.session_args(
+            &session,
+            &["deactivate", "--email", "sam.sales@acme.example"],
+        ),
         &[],
     )
     .await;
-    assert_eq!(out.code, 4, "{}", out.all());
+    assert_eq!(out.code, 4, "{}", out.all_output());
     assert!(
         out.stderr.contains(&format!(
             "the session in {} is for {other}, not {}",
@@ -725,12 +636,9 @@ async fn a_session_saved_for_another_origin_is_refused() {
         "{}",
         out.stderr
     );
-    assert!(!out.all().contains(token) && !out.all().contains(cookie));
+    assert!(!out.all_output().contains(token) && !out.all_output().contains(cookie));
     assert_eq!(bed.all_mutations().await, 0);
-    assert_eq!(
-        bed.member("sam.sales@acme.example").await.expect("sam")["status"],
-        "ACTIVE"
-    );
+    assert_eq!(bed.status("sam.sales@acme.example").await, "ACTIVE");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -756,26 +664,18 @@ async fn a_corrupt_session_file_exits_2_without_echoing_it() {
         (&truncated, "is not a saved session (Eof error at line 3)"),
     ];
     for (file, says) in cases {
-        let out = agent(
-            &strings(&[
-                "--base-url",
-                &bed.sandbox.url(),
-                "--session-file",
-                &file.display().to_string(),
-                "--audit-dir",
-                &bed.audit_dir().display().to_string(),
-                "members",
-            ]),
-            &[],
-        )
-        .await;
-        assert_eq!(out.code, 2, "{}: {}", file.display(), out.all());
+        let (out, _) = agent(&bed.session_args(file, &["members"]), &[]).await;
+        assert_eq!(out.code, 2, "{}: {}", file.display(), out.all_output());
         assert!(
             out.stderr.contains(&file.display().to_string()) && out.stderr.contains(says),
             "names the file and the problem: {}",
             out.stderr
         );
-        assert!(!out.all().contains(marker), "echoed: {}", out.all());
+        assert!(
+            !out.all_output().contains(marker),
+            "echoed: {}",
+            out.all_output()
+        );
     }
     assert_eq!(bed.all_mutations().await, 0);
 }

@@ -103,23 +103,6 @@ async fn start_tls_proxy(target: SocketAddr) -> (String, tokio::task::JoinHandle
     (format!("https://127.0.0.1:{port}"), task)
 }
 
-/// The agent through the proxy, signed in with an emailed code (read from the sandbox itself),
-/// its evidence in `audit`.
-fn args(bed: &Bed, base_url: &str, audit: &Path, more: &[&str]) -> Vec<String> {
-    let mut all = vec![
-        "--base-url".to_string(),
-        base_url.to_string(),
-        "--account".into(),
-        ADMIN.into(),
-        "--otp-command".into(),
-        bed.otp_command(),
-        "--audit-dir".into(),
-        audit.display().to_string(),
-    ];
-    all.extend(more.iter().map(|s| s.to_string()));
-    all
-}
-
 /// The `run_start` event of the one run folder under `audit`.
 fn run_start(audit: &Path) -> Value {
     let runs: Vec<PathBuf> = std::fs::read_dir(audit)
@@ -148,7 +131,12 @@ async fn an_untrusted_certificate_is_refused_unless_insecure_is_given() {
     // Certificate checks on (the default): refused before anything is typed.
     let strict_audit = bed.dir.path().join("strict");
     let strict = run_agent(
-        &args(&bed, &https, &strict_audit, &["deactivate", "--email", SAM]),
+        &bed.code_args_at(
+            &https,
+            ADMIN,
+            &strict_audit,
+            &["deactivate", "--email", SAM],
+        ),
         &[],
     )
     .await;
@@ -170,22 +158,18 @@ async fn an_untrusted_certificate_is_refused_unless_insecure_is_given() {
             strict.all_output()
         );
     }
-    assert_eq!(bed.all_mutations().await, 0, "no mutating request");
-    assert_eq!(
-        bed.get("/__sandbox/mailbox").await,
-        serde_json::json!([]),
-        "no sign-in code requested: nothing was typed"
-    );
-    assert_eq!(bed.member(SAM).await.expect("sam")["status"], "ACTIVE");
+    // No sign-in code was requested: nothing was typed.
+    bed.assert_untouched().await;
+    assert_eq!(bed.status(SAM).await, "ACTIVE");
     let info = run_start(&strict_audit);
     assert_eq!(info["insecure"], false, "{info}");
 
     // Certificate checks off: the same command works through the proxy.
     let insecure_audit = bed.dir.path().join("insecure");
     let insecure = run_agent(
-        &args(
-            &bed,
+        &bed.code_args_at(
             &https,
+            ADMIN,
             &insecure_audit,
             &["--insecure", "deactivate", "--email", SAM],
         ),
@@ -200,7 +184,7 @@ async fn an_untrusted_certificate_is_refused_unless_insecure_is_given() {
         "{}",
         insecure.all_output()
     );
-    assert_eq!(bed.member(SAM).await.expect("sam")["status"], "INACTIVE");
+    assert_eq!(bed.status(SAM).await, "INACTIVE");
     assert_eq!(
         bed.accepted_mutations().await,
         vec![("status".to_string(), SAM.to_string())],
