@@ -618,15 +618,28 @@ async fn run_recovering(
     action: &Action,
     recoveries: &mut u32,
 ) -> Result<Report, AgentError> {
+    let mut interrupted = false;
     loop {
         let error = match run_item(session, action).await {
-            Ok(report) => return Ok(report),
+            Ok(mut report) => {
+                if interrupted && report.outcome == Outcome::NoOp {
+                    // The attempt that was cut off may have made the change before the session
+                    // was lost; the state read now is the truth, and the report says how.
+                    report.message = format!(
+                        "{} (read after recovering; the interrupted attempt may have made this \
+                         change)",
+                        report.message
+                    );
+                }
+                return Ok(report);
+            }
             Err(error) => error,
         };
         if *recoveries < MAX_RECOVERIES {
             match recover(session, config, &error).await {
                 Recovery::Recovered => {
                     *recoveries += 1;
+                    interrupted = true;
                     continue;
                 }
                 Recovery::NotApplicable => {}

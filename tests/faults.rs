@@ -50,6 +50,16 @@ async fn a_driver_killed_midway_is_replaced_and_the_batch_finishes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_browser_killed_while_a_change_is_read_back_is_replaced_and_nothing_is_done_twice() {
+    survives(Case::BrowserKilledMidAction).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_driver_killed_while_a_change_is_read_back_is_replaced_and_nothing_is_done_twice() {
+    survives(Case::DriverKilledMidAction).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn rows_re_rendered_between_finding_and_clicking_are_found_again() {
     survives(Case::RowsRerendered).await;
 }

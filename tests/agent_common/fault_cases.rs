@@ -30,6 +30,11 @@ pub enum Case {
     BrowserKilled,
     /// The driver process is killed after the first item.
     DriverKilled,
+    /// The browser process is killed the moment the first change reaches Clockify, before the
+    /// agent has read it back.
+    BrowserKilledMidAction,
+    /// The driver process is killed the moment the first change reaches Clockify.
+    DriverKilledMidAction,
     /// The member table re-renders 150 ms after each of three list responses.
     RowsRerendered,
     /// Right after the search, 60 matching people are invited by someone else: the target moves
@@ -43,7 +48,7 @@ pub enum Case {
 
 impl Case {
     /// Every case, in the order of the table.
-    pub const ALL: [Case; 11] = [
+    pub const ALL: [Case; 13] = [
         Case::Http500,
         Case::Latency3s,
         Case::SlowDialogs,
@@ -51,6 +56,8 @@ impl Case {
         Case::ExpiredThenResumed,
         Case::BrowserKilled,
         Case::DriverKilled,
+        Case::BrowserKilledMidAction,
+        Case::DriverKilledMidAction,
         Case::RowsRerendered,
         Case::RowMovedToPage2,
         Case::NoSuccessToast,
@@ -67,6 +74,8 @@ impl Case {
             Case::ExpiredThenResumed => "session expired, no code",
             Case::BrowserKilled => "browser killed",
             Case::DriverKilled => "driver killed",
+            Case::BrowserKilledMidAction => "browser killed mid-action",
+            Case::DriverKilledMidAction => "driver killed mid-action",
             Case::RowsRerendered => "rows re-rendered (stale)",
             Case::RowMovedToPage2 => "target moved to page 2",
             Case::NoSuccessToast => "no success toast",
@@ -84,8 +93,14 @@ impl Case {
             Case::SlowDialogs => slow_dialogs(&bed).await,
             Case::ExpiredRenewed => expired_renewed(&bed).await,
             Case::ExpiredThenResumed => expired_then_resumed(&bed).await,
-            Case::BrowserKilled => killed(&bed, MidBatch::KillBrowser).await,
-            Case::DriverKilled => killed(&bed, MidBatch::KillDriver).await,
+            Case::BrowserKilled => killed(&bed, MidBatch::KillBrowser, When::AfterFirstItem).await,
+            Case::DriverKilled => killed(&bed, MidBatch::KillDriver, When::AfterFirstItem).await,
+            Case::BrowserKilledMidAction => {
+                killed(&bed, MidBatch::KillBrowser, When::AtFirstChange).await
+            }
+            Case::DriverKilledMidAction => {
+                killed(&bed, MidBatch::KillDriver, When::AtFirstChange).await
+            }
             Case::RowsRerendered => rows_rerendered(&bed).await,
             Case::RowMovedToPage2 => row_moved(&bed).await,
             Case::NoSuccessToast => no_toast(&bed).await,
@@ -401,6 +416,15 @@ enum MidBatch {
     KillDriver,
 }
 
+/// When the fault strikes.
+#[derive(Clone, Copy, PartialEq)]
+enum When {
+    /// Once the journal records the first item done.
+    AfterFirstItem,
+    /// Once the sandbox has accepted the first change (the agent is reading it back).
+    AtFirstChange,
+}
+
 fn kill_one(pid: u32) {
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),
@@ -408,12 +432,13 @@ fn kill_one(pid: u32) {
     );
 }
 
-/// Runs [`THREE`] as a batch with `extra` options and injects `fault_now` once the first item is
-/// done. Returns the run and the time from the fault to the next item done (if one was).
-async fn batch_with_fault_after_first_item(
+/// Runs [`THREE`] as a batch with `extra` options and injects `fault_now` at `when`. Returns the
+/// run and the time from the fault to the next item done (if one was).
+async fn batch_with_fault(
     bed: &Bed,
     extra: &[&str],
     fault_now: MidBatch,
+    when: When,
 ) -> (Run, Option<Duration>) {
     let plan = plan(bed, &THREE);
     let mut args = vec![
@@ -435,13 +460,20 @@ async fn batch_with_fault_after_first_item(
         .expect("spawn");
     let pid = child.id().expect("pid");
     let started = Instant::now();
-    while journal_done(bed) < 1 {
+    let done_before = loop {
+        let reached = match when {
+            When::AfterFirstItem => journal_done(bed) >= 1,
+            When::AtFirstChange => !bed.accepted_mutations().await.is_empty(),
+        };
+        if reached {
+            break journal_done(bed);
+        }
         assert!(
             started.elapsed() < Duration::from_secs(90),
-            "the first item was not done within 90 s"
+            "the moment to inject the fault did not come within 90 s"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
     match fault_now {
         MidBatch::ExpireSessions => {
             bed.http
@@ -465,7 +497,7 @@ async fn batch_with_fault_after_first_item(
     let faulted = Instant::now();
     let mut recovery = None;
     loop {
-        if journal_done(bed) >= 2 {
+        if journal_done(bed) > done_before {
             recovery = Some(faulted.elapsed());
             break;
         }
@@ -488,10 +520,11 @@ async fn batch_with_fault_after_first_item(
 async fn expired_renewed(bed: &Bed) -> Verdict {
     let mut verdict = Verdict::default();
     let otp = bed.otp_command();
-    let (run, recovery) = batch_with_fault_after_first_item(
+    let (run, recovery) = batch_with_fault(
         bed,
         &["--account", ADMIN, "--otp-command", &otp],
         MidBatch::ExpireSessions,
+        When::AfterFirstItem,
     )
     .await;
     verdict.recovery = recovery;
@@ -520,10 +553,11 @@ async fn expired_then_resumed(bed: &Bed) -> Verdict {
     .await;
     verdict.expect_code(&login, 0);
     let session_arg = session.display().to_string();
-    let (run, _) = batch_with_fault_after_first_item(
+    let (run, _) = batch_with_fault(
         bed,
         &["--session-file", &session_arg],
         MidBatch::ExpireSessions,
+        When::AfterFirstItem,
     )
     .await;
     verdict.expect_code(&run, 4);
@@ -554,12 +588,22 @@ async fn expired_then_resumed(bed: &Bed) -> Verdict {
     verdict
 }
 
-async fn killed(bed: &Bed, what: MidBatch) -> Verdict {
+async fn killed(bed: &Bed, what: MidBatch, when: When) -> Verdict {
     let mut verdict = Verdict::default();
     let otp = bed.otp_command();
-    let (run, recovery) =
-        batch_with_fault_after_first_item(bed, &["--account", ADMIN, "--otp-command", &otp], what)
-            .await;
+    let (run, recovery) = batch_with_fault(
+        bed,
+        &["--account", ADMIN, "--otp-command", &otp],
+        what,
+        when,
+    )
+    .await;
+    if when == When::AtFirstChange {
+        verdict.expect(
+            run.stdout.contains("interrupted attempt") || run.stderr.contains("interrupted"),
+            "the item cut off is reported as read after recovering",
+        );
+    }
     verdict.recovery = recovery;
     verdict.expect_code(&run, 0);
     expect_three_done(&mut verdict, bed).await;
