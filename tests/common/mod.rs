@@ -187,23 +187,28 @@ impl Harness {
 
     // ------------------------------------------------------------------ sandbox state
 
-    async fn get_json(&self, path: &str) -> Value {
-        let url = self.url(path);
-        let response = self
-            .http
-            .get(&url)
+    /// Sends `request` and asserts a 2xx answer; `what` (method and URL) names it on failure.
+    async fn send_ok(what: &str, request: reqwest::RequestBuilder) -> reqwest::Response {
+        let response = request
             .send()
             .await
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert!(
             response.status().is_success(),
-            "GET {url}: {}",
+            "{what}: {}",
             response.status()
         );
         response
+    }
+
+    async fn get_json(&self, path: &str) -> Value {
+        let url = self.url(path);
+        let what = format!("GET {url}");
+        Self::send_ok(&what, self.http.get(&url))
+            .await
             .json()
             .await
-            .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+            .unwrap_or_else(|e| panic!("{what}: not JSON: {e}"))
     }
 
     async fn post(&self, path: &str, body: Option<&Value>) {
@@ -212,15 +217,7 @@ impl Harness {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-        assert!(
-            response.status().is_success(),
-            "POST {url}: {}",
-            response.status()
-        );
+        Self::send_ok(&format!("POST {url}"), request).await;
     }
 
     /// The whole workspace (`GET /__sandbox/state`).
@@ -336,6 +333,30 @@ impl Harness {
                     "gave up after {DEADLINE:?} waiting for {what} (page {url}; last error: {})",
                     last_error.as_deref().unwrap_or("none")
                 );
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Runs `attempt` every [`POLL`] until it yields `Ok`; after [`DEADLINE`], panics with what
+    /// its last `Err` said, after a screenshot named after `shot` where one is given (a wait on
+    /// what the page shows, rather than on the sandbox's state).
+    async fn wait_state<T, F, Fut>(&self, shot: Option<&str>, mut attempt: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, String>>,
+    {
+        let started = Instant::now();
+        loop {
+            let why = match attempt().await {
+                Ok(value) => return value,
+                Err(why) => why,
+            };
+            if started.elapsed() > DEADLINE {
+                if let Some(what) = shot {
+                    self.screenshot(&format!("failed-{}", slug(what))).await;
+                }
+                panic!("{why}");
             }
             tokio::time::sleep(POLL).await;
         }
@@ -475,17 +496,12 @@ impl Harness {
 
     /// The newest code mailed to `email` (waits for it).
     pub async fn wait_code(&self, email: &str) -> String {
-        let started = Instant::now();
-        loop {
-            if let Some(code) = self.latest_code(email).await {
-                return code;
-            }
-            assert!(
-                started.elapsed() < DEADLINE,
-                "no sign-in code was mailed to {email}"
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        self.wait_state(None, || async {
+            self.latest_code(email)
+                .await
+                .ok_or_else(|| format!("no sign-in code was mailed to {email}"))
+        })
+        .await
     }
 
     /// Types a code into the six one-character boxes, one box at a time.
@@ -586,23 +602,19 @@ impl Harness {
 
     /// Waits until the rows shown are exactly `expected` (emails, in order).
     pub async fn wait_rows(&self, what: &str, expected: &[String]) {
-        let started = Instant::now();
-        loop {
+        self.wait_state(Some(what), || async {
             self.wait_table_idle().await;
             let shown = self.row_emails().await;
             if shown == expected {
-                return;
+                return Ok(());
             }
-            if started.elapsed() > DEADLINE {
-                self.screenshot(&format!("failed-{}", slug(what))).await;
-                panic!(
-                    "{what}: the table shows {} rows {shown:?}, expected {} rows {expected:?}",
-                    shown.len(),
-                    expected.len()
-                );
-            }
-            tokio::time::sleep(POLL).await;
-        }
+            Err(format!(
+                "{what}: the table shows {} rows {shown:?}, expected {} rows {expected:?}",
+                shown.len(),
+                expected.len()
+            ))
+        })
+        .await
     }
 
     /// Picks `option` in the status filter: the 2025-10 dropdown applies at once, the 2026-03
@@ -698,18 +710,14 @@ impl Harness {
     where
         F: Fn(&Value) -> bool,
     {
-        let started = Instant::now();
-        loop {
+        self.wait_state(None, || async {
             let member = self.member(email).await.unwrap_or(Value::Null);
             if check(&member) {
-                return member;
+                return Ok(member);
             }
-            assert!(
-                started.elapsed() < DEADLINE,
-                "{email} never became {what}; state has {member}"
-            );
-            tokio::time::sleep(POLL).await;
-        }
+            Err(format!("{email} never became {what}; state has {member}"))
+        })
+        .await
     }
 
     /// Saves a screenshot as `target/screenshots/<ui>-<browser>-<name>.png`.
