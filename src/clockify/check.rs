@@ -100,6 +100,16 @@ const NO_MATCH_SEARCH: &str = "zz-selectors-check-no-such-member";
 /// Typed into the invite dialog to make its inline validation error show.
 const INVALID_ADDRESS: &str = "not-an-email-address";
 
+/// The elements of the role dialog (checked on an active member without roles).
+const ROLE_DIALOG_ITEMS: [&str; 6] = [
+    "role.admin",
+    "role.team_manager",
+    "role.project_manager",
+    "role.scope_search",
+    "role.scope_options",
+    "role.save",
+];
+
 /// WebDriver keys.
 const ESCAPE: &str = "\u{E00C}";
 const ENTER: &str = "\u{E007}";
@@ -987,18 +997,13 @@ impl Checker<'_> {
             );
         }
         if !done.regular {
+            let row_items = [
+                "team.row_add_role",
+                "menu.deactivate",
+                "confirm.confirm_button",
+            ];
             self.skip(
-                &[
-                    "team.row_add_role",
-                    "menu.deactivate",
-                    "confirm.confirm_button",
-                    "role.admin",
-                    "role.team_manager",
-                    "role.project_manager",
-                    "role.scope_search",
-                    "role.scope_options",
-                    "role.save",
-                ],
+                &[&row_items[..], &ROLE_DIALOG_ITEMS[..]].concat(),
                 &format!(
                     "needs an active member without roles other than the signed-in account, \
                      and none was listed {pages}"
@@ -1209,14 +1214,7 @@ impl Checker<'_> {
     /// The role dialog of `email`, opened from "+ Role" (or, failing that, a role label of the
     /// row): its checkboxes, and with "Team manager" ticked the scope list; then cancelled.
     async fn role_dialog(&mut self, email: &str) -> Result<(), FlowError> {
-        let dialog_items = [
-            "role.admin",
-            "role.team_manager",
-            "role.project_manager",
-            "role.scope_search",
-            "role.scope_options",
-            "role.save",
-        ];
+        let dialog_items = ROLE_DIALOG_ITEMS;
         let context = format!("role dialog of {email}");
         let Some(row) = self.row_of(email).await? else {
             self.skip(&dialog_items, "the row re-rendered away", &context);
