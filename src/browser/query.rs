@@ -3,14 +3,18 @@
 //! says `multiple`, and retrying stale or not-yet-interactable elements. When it gives up it names
 //! the logical element and every locator it tried.
 //!
+//! Waits that would poll several lookups over WebDriver run in the page instead
+//! ([`Ui::wait_in_page`]): one command that answers as soon as the page is ready.
+//!
 //! It also counts the WebDriver commands it sends, for the benchmarks.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fantoccini::elements::Element as WebElement;
-use fantoccini::error::CmdError;
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::elements::{Element as WebElement, ElementRef};
+use fantoccini::error::{CmdError, ErrorStatus, WebDriver as WdError};
 use fantoccini::{Client, Locator as WdLocator};
 
 use crate::selectors::{Catalog, Element as CatalogElement, Locator, Using};
@@ -53,6 +57,14 @@ pub enum QueryError {
         what: String,
         /// How long.
         waited: Duration,
+    },
+    /// A script waiting in the page failed (an exception in the page, not a timeout).
+    #[error("the page script waiting for {what} failed: {message}")]
+    Script {
+        /// What was awaited.
+        what: String,
+        /// The exception's message.
+        message: String,
     },
     /// The flow asked for an element the catalog lacks (checked at start, so a bug).
     #[error("the selector catalog has no element '{0}'")]
@@ -116,6 +128,14 @@ fn browser_gone(e: &CmdError) -> bool {
     .any(|needle| message.contains(needle))
 }
 
+/// The error WebDriver gives for an element that left the page, for one a page script saw leave.
+fn stale_error(what: &str) -> CmdError {
+    CmdError::Standard(WdError::new(
+        ErrorStatus::StaleElementReference,
+        format!("{what} is no longer in the page"),
+    ))
+}
+
 /// Errors worth another try with a fresh lookup: the page re-rendered or is animating.
 fn is_transient(e: &CmdError) -> bool {
     e.is_stale_element_reference()
@@ -168,6 +188,143 @@ for (const row of rows) {
 }
 return { target, rest };
 "#;
+
+/// What every script of [`Ui::wait_in_page`] starts with: its arguments (`args`, without the two
+/// the wait adds) and helpers that look catalog elements up as [`Ui::all`] and [`Ui::texts_in`] do
+/// (a spec is `{multiple, candidates: [{xpath, query}]}`, see [`Ui::spec`]).
+const PAGE_LIB: &str = r#"
+const __done = arguments[arguments.length - 1];
+const __limit = arguments[arguments.length - 2];
+const args = Array.prototype.slice.call(arguments, 0, arguments.length - 2);
+const nodesOf = (scope, c) => {
+  if (!c.xpath) return Array.from(scope.querySelectorAll(c.query));
+  const r = document.evaluate(c.query, scope, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+  const out = [];
+  for (let i = 0; i < r.snapshotLength; i++) out.push(r.snapshotItem(i));
+  return out;
+};
+// Rendered and not transparent, itself and its ancestors: WebDriver's "displayed", near enough
+// to pick among several matches and to see a dialog fade out.
+const shown = (n) => {
+  if (!n.isConnected || !n.getClientRects().length) return false;
+  const style = getComputedStyle(n);
+  if (style.visibility === 'hidden' || style.visibility === 'collapse') return false;
+  for (let e = n; e && e.nodeType === 1; e = e.parentElement) {
+    if (Number(getComputedStyle(e).opacity) === 0) return false;
+  }
+  return true;
+};
+// The matches of a catalog element: the first candidate with any; where one is required and
+// several match, only the displayed ones count.
+const lookup = (scope, spec) => {
+  for (const c of spec.candidates) {
+    const nodes = nodesOf(scope, c);
+    if (!nodes.length) continue;
+    if (nodes.length === 1 || spec.multiple) return nodes;
+    const visible = nodes.filter(shown);
+    if (visible.length) return visible;
+  }
+  return [];
+};
+const text = (n) => (n.innerText || n.textContent || '').trim();
+// The texts of the first candidate matching inside `scope`, or null.
+const texts = (scope, spec) => {
+  for (const c of spec.candidates) {
+    const nodes = nodesOf(scope, c);
+    if (nodes.length) return nodes.map(text);
+  }
+  return null;
+};
+const rect = (e) => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
+"#;
+
+/// What every script of [`Ui::wait_in_page`] ends with: runs the script's `check()` now and every
+/// 10 ms until it returns something (not `undefined` or `null`) or the wait's slice is over.
+const PAGE_POLL: &str = r#"
+const __started = performance.now();
+const __tick = () => {
+  let result;
+  try {
+    result = check();
+  } catch (e) {
+    __done({ error: String((e && e.message) || e) });
+    return;
+  }
+  if (result !== undefined && result !== null) __done({ value: result });
+  else if (performance.now() - __started >= __limit) __done({ pending: true });
+  else setTimeout(__tick, 10);
+};
+__tick();
+"#;
+
+/// How long one [`Ui::wait_in_page`] command waits in the page before the agent asks again (far
+/// below WebDriver's default script timeout of 30 s).
+const PAGE_WAIT_SLICE: Duration = Duration::from_secs(2);
+
+/// Whether an element can take a click now: `ready` when the topmost element at the centre of
+/// its first box in the viewport is the element or inside it (nothing covers it and it takes
+/// pointer events: the check WebDriver's element click makes before clicking) and, with `steady`,
+/// no running animation or transition moves or resizes it or an ancestor (a pointer press and
+/// release land a few milliseconds apart, so a moving target can be missed); `stale` when it left
+/// the page; `outside` when no part of it is in the viewport (with `scroll`, even after scrolling
+/// it into view); nothing (wait) while it is covered, animating or not rendered.
+const CLICKABLE_SCRIPT: &str = r#"
+const [el, scroll, steady] = args;
+const MOVES = /^(transform|translate|scale|rotate|top|left|right|bottom|inset|margin|padding|width|height|all)/i;
+const centre = () => {
+  const r = el.getClientRects()[0];
+  if (!r) return null;
+  const x0 = Math.max(r.left, 0), x1 = Math.min(r.right, window.innerWidth);
+  const y0 = Math.max(r.top, 0), y1 = Math.min(r.bottom, window.innerHeight);
+  if (x1 <= x0 || y1 <= y0) return undefined;
+  return [Math.floor((x0 + x1) / 2), Math.floor((y0 + y1) / 2)];
+};
+const moving = () => document.getAnimations().some((a) => {
+  const target = a.effect && a.effect.target;
+  if (a.playState !== 'running' || !target || target.nodeType !== 1 || !target.contains(el)) return false;
+  const props = a.transitionProperty
+    ? [a.transitionProperty]
+    : (a.effect.getKeyframes ? a.effect.getKeyframes().flatMap((k) => Object.keys(k)) : []);
+  return props.some((p) => MOVES.test(p));
+});
+const check = () => {
+  if (!el.isConnected) return 'stale';
+  let c = centre();
+  if (c === null) return;
+  if (c === undefined) {
+    if (!scroll) return 'outside';
+    el.scrollIntoView({ block: 'center', inline: 'center' });
+    c = centre();
+    if (!c) return c === undefined ? 'outside' : undefined;
+  }
+  const hit = document.elementFromPoint(c[0], c[1]);
+  if (!hit || !(hit === el || el.contains(hit))) return;
+  if (steady && moving()) return;
+  return 'ready';
+};
+"#;
+
+/// Ticks or clears a checkbox by a click on `target` (the box or its label) in the page, once
+/// nothing covers the target (as [`CLICKABLE_SCRIPT`]); answers the box's state afterwards, or
+/// `stale`.
+const CHECK_BY_CLICK_SCRIPT: &str = r#"
+const [target, box, want] = args;
+const check = () => {
+  if (!target.isConnected || !box.isConnected) return 'stale';
+  if (box.checked === want) return { checked: box.checked };
+  const r = target.getClientRects()[0];
+  if (!r) return;
+  const x = Math.floor((Math.max(r.left, 0) + Math.min(r.right, window.innerWidth)) / 2);
+  const y = Math.floor((Math.max(r.top, 0) + Math.min(r.bottom, window.innerHeight)) / 2);
+  const hit = document.elementFromPoint(x, y);
+  if (!hit || !(hit === target || target.contains(hit))) return;
+  target.click();
+  return { checked: box.checked };
+};
+"#;
+
+/// The W3C key of an element reference in WebDriver JSON.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A rectangle in CSS pixels of the viewport: x, y, width, height.
 pub type ViewportRect = [f64; 4];
@@ -656,6 +813,264 @@ impl Ui {
         let rest: Vec<ViewportRect> =
             serde_json::from_value(value["rest"].clone()).unwrap_or_default();
         Ok((target, rest))
+    }
+
+    /// A catalog element as the page scripts of [`Ui::wait_in_page`] take it:
+    /// `{multiple, candidates: [{xpath, query}]}`.
+    pub fn spec(&self, name: &str) -> Result<serde_json::Value, QueryError> {
+        let spec = self.element(name)?;
+        let candidates: Vec<serde_json::Value> = spec
+            .candidates
+            .iter()
+            .map(|c| serde_json::json!({"xpath": c.using == Using::XPath, "query": c.query}))
+            .collect();
+        Ok(serde_json::json!({"multiple": spec.multiple, "candidates": candidates}))
+    }
+
+    /// An element (or anything serializable) as a page script argument.
+    pub fn arg(value: &impl serde::Serialize) -> Result<serde_json::Value, QueryError> {
+        serde_json::to_value(value).map_err(|e| QueryError::Timeout {
+            what: format!("encoding a page script argument: {e}"),
+            waited: Duration::ZERO,
+        })
+    }
+
+    /// The element a page script returned, if `value` is a WebDriver element reference.
+    pub fn element_in(&self, value: &serde_json::Value) -> Option<WebElement> {
+        let id = value.get(ELEMENT_KEY)?.as_str()?;
+        Some(WebElement::from_element_id(
+            self.client.clone(),
+            ElementRef::from(id.to_string()),
+        ))
+    }
+
+    /// Waits in the page, without polling over WebDriver: `script` defines `check()`, which the
+    /// page runs now and every 10 ms until it returns something (not `undefined` or `null`),
+    /// which is the result. It sees `args` as `args`, and the helpers of `PAGE_LIB` (catalog
+    /// lookups as [`Ui::all`] makes them, texts as [`Ui::texts_in`] reads them, `shown`, `rect`).
+    /// One WebDriver command per two seconds of waiting, where polling costs one per lookup every
+    /// 25 ms, and it answers as soon as the page changes instead of at the next poll. Times out
+    /// after the default deadline; an element argument that left the page fails with WebDriver's
+    /// stale element error, as any use of it does.
+    pub async fn wait_in_page(
+        &self,
+        what: &str,
+        script: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Result<serde_json::Value, QueryError> {
+        let started = Instant::now();
+        match self
+            .wait_in_page_within(what, script, args, self.timeout)
+            .await?
+        {
+            Some(value) => Ok(value),
+            None => Err(QueryError::Timeout {
+                what: what.to_string(),
+                waited: started.elapsed(),
+            }),
+        }
+    }
+
+    /// [`Ui::wait_in_page`] with a deadline of `timeout`; `None` when it passed.
+    pub async fn wait_in_page_within(
+        &self,
+        what: &str,
+        script: &str,
+        args: Vec<serde_json::Value>,
+        timeout: Duration,
+    ) -> Result<Option<serde_json::Value>, QueryError> {
+        let full = format!("{PAGE_LIB}{script}{PAGE_POLL}");
+        let started = Instant::now();
+        loop {
+            let slice = timeout
+                .saturating_sub(started.elapsed())
+                .min(PAGE_WAIT_SLICE);
+            let mut call = args.clone();
+            call.push(serde_json::Value::from(slice.as_millis() as u64));
+            self.count(1);
+            let answer = self
+                .client
+                .execute_async(&full, call)
+                .await
+                .map_err(Self::wd_error(format!("waiting for {what}")))?;
+            if let Some(value) = answer.get("value") {
+                return Ok(Some(value.clone()));
+            }
+            if let Some(message) = answer.get("error") {
+                return Err(QueryError::Script {
+                    what: what.to_string(),
+                    message: message.as_str().unwrap_or_default().to_string(),
+                });
+            }
+            if started.elapsed() >= timeout {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Waits (up to `within`) until the page shows nothing covering `element` (see
+    /// [`CLICKABLE_SCRIPT`]): `ready`, `stale`, `outside`, or `None` when the time ran out.
+    async fn clickable(
+        &self,
+        element: &WebElement,
+        scroll: bool,
+        steady: bool,
+        within: Duration,
+        what: &str,
+    ) -> Result<Option<String>, QueryError> {
+        let args = vec![
+            Self::arg(element)?,
+            serde_json::Value::Bool(scroll),
+            serde_json::Value::Bool(steady),
+        ];
+        match self
+            .wait_in_page_within(
+                &format!("{what} to be clickable"),
+                CLICKABLE_SCRIPT,
+                args,
+                within,
+            )
+            .await
+        {
+            Ok(state) => Ok(state.and_then(|v| v.as_str().map(str::to_string))),
+            Err(QueryError::WebDriver { source, .. })
+                if source.is_stale_element_reference() || source.is_no_such_element() =>
+            {
+                Ok(Some("stale".into()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A real mouse click on an element already found: WebDriver pointer actions (a trusted
+    /// move, press and release at the element's centre, dispatched by the browser like a
+    /// person's) as soon as the page shows nothing covering the element (the check WebDriver's
+    /// element click makes too) and nothing moving it (press and release are dispatched a few
+    /// milliseconds apart). WebDriver's element click then also waits for a navigation that may
+    /// follow (about 60 ms in Firefox), which these clicks never start. For the clicks whose
+    /// effect the flow checks next (a menu, a dialog or the next page opening); confirming and
+    /// submitting clicks use [`Ui::click_element_when_clear`]. An element out of reach (or never
+    /// clear before the deadline) gets [`Ui::click_element`], which scrolls and names what is in
+    /// the way.
+    pub async fn pointer_click(&self, element: &WebElement, what: &str) -> Result<(), QueryError> {
+        let started = Instant::now();
+        loop {
+            let remaining = self.timeout.saturating_sub(started.elapsed());
+            match self
+                .clickable(element, true, true, remaining, what)
+                .await?
+                .as_deref()
+            {
+                Some("ready") => {}
+                Some("stale") => {
+                    return Err(Self::wd_error(format!("clicking {what}"))(stale_error(
+                        what,
+                    )))
+                }
+                _ => return self.click_element(element, what).await,
+            }
+            let actions = MouseActions::new("mouse".into())
+                .then(PointerAction::MoveToElement {
+                    element: element.clone(),
+                    duration: Some(Duration::ZERO),
+                    x: 0.0,
+                    y: 0.0,
+                })
+                .then(PointerAction::Down {
+                    button: MOUSE_BUTTON_LEFT,
+                })
+                .then(PointerAction::Up {
+                    button: MOUSE_BUTTON_LEFT,
+                });
+            self.count(1);
+            match self.client.perform_actions(actions).await {
+                Ok(()) => return Ok(()),
+                // Moved out of the viewport between the check and the click: check again.
+                Err(CmdError::Standard(w))
+                    if w.error == ErrorStatus::MoveTargetOutOfBounds
+                        && started.elapsed() < self.timeout =>
+                {
+                    tokio::time::sleep(POLL_INTERVAL).await;
+                }
+                Err(e) => return Err(Self::wd_error(format!("clicking {what}"))(e)),
+            }
+        }
+    }
+
+    /// [`Ui::click`] with [`Ui::pointer_click`]: finds `name` and clicks it, looking it up again
+    /// if it went stale (a stale `scope` is the caller's to look up again).
+    pub async fn pointer_click_named(
+        &self,
+        name: &str,
+        scope: Option<&WebElement>,
+    ) -> Result<(), QueryError> {
+        let started = Instant::now();
+        loop {
+            let found = self.find(name, scope).await?;
+            match self
+                .pointer_click(&found.element, &format!("'{name}'"))
+                .await
+            {
+                Err(QueryError::WebDriver { source, .. })
+                    if source.is_stale_element_reference() && started.elapsed() < self.timeout =>
+                {
+                    tracing::debug!(element = name, "click retried: {source}");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// [`Ui::click_element`], WebDriver's element click (for confirming and submitting clicks),
+    /// once the page shows nothing covering the element: a dialog still animating in is waited
+    /// for in the page rather than by clicks that fail.
+    pub async fn click_element_when_clear(
+        &self,
+        element: &WebElement,
+        what: &str,
+    ) -> Result<(), QueryError> {
+        self.clickable(element, false, false, self.timeout, what)
+            .await?;
+        self.click_element(element, what).await
+    }
+
+    /// Ticks (`want`) or clears a checkbox by clicking `target` (the box itself, or the label or
+    /// option holding it) with the page's own click, once nothing covers the target; returns
+    /// whether the box is as wanted afterwards. For boxes that only stage a change a dialog
+    /// submits with a real click, and that is read back after it: WebDriver's element click would
+    /// wait about 60 ms for a navigation a checkbox never starts, and pointer actions would
+    /// have to wait for the dialog to stop moving. A `false` is for the caller to click again
+    /// with WebDriver (a UI that ignores such clicks).
+    pub async fn check_by_click(
+        &self,
+        target: &WebElement,
+        checkbox: &WebElement,
+        want: bool,
+        what: &str,
+    ) -> Result<bool, QueryError> {
+        let args = vec![
+            Self::arg(target)?,
+            Self::arg(checkbox)?,
+            serde_json::Value::Bool(want),
+        ];
+        let gone = || Self::wd_error(format!("clicking {what}"))(stale_error(what));
+        match self
+            .wait_in_page(
+                &format!("{what} to be clickable"),
+                CHECK_BY_CLICK_SCRIPT,
+                args,
+            )
+            .await
+        {
+            Ok(state) if state == "stale" => Err(gone()),
+            Ok(state) => Ok(state["checked"].as_bool() == Some(want)),
+            Err(QueryError::WebDriver { source, .. })
+                if source.is_stale_element_reference() || source.is_no_such_element() =>
+            {
+                Err(gone())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The page's title.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use fantoccini::elements::Element;
 use serde::Serialize;
 
-use super::team::{self, read_member};
+use super::team::{self, read_member, Table};
 use super::{FlowError, MemberState, Role, Status};
 use crate::audit::{Caption, Evidence, Rect};
 use crate::browser::query::{QueryError, Ui};
@@ -215,7 +215,16 @@ impl Run {
     /// Takes a captioned screenshot with the target's row boxed (and other rows masked when
     /// asked). Evidence problems are logged, never fatal: the action's outcome matters more.
     async fn shot(&mut self, ctx: &mut Context<'_>, phase: &str) {
-        if let Some(name) = capture(ctx, self.action, &self.email, phase).await {
+        if let Some(name) = capture(ctx, self.action, &self.email, phase, None).await {
+            self.screenshots.push(name);
+        }
+    }
+
+    /// [`Run::shot`] right after reading `table`: the address and the rows' rectangles come from
+    /// that read, taken at the moment the state it records was read, instead of from two more
+    /// WebDriver commands.
+    async fn shot_of(&mut self, ctx: &mut Context<'_>, phase: &str, table: &Table) {
+        if let Some(name) = capture(ctx, self.action, &self.email, phase, Some(table)).await {
             self.screenshots.push(name);
         }
     }
@@ -311,17 +320,28 @@ async fn dispatch(
 }
 
 /// Screenshot of the viewport with its caption, the target row's box and the masks; returns the
-/// evidence file name.
-async fn capture(ctx: &mut Context<'_>, action: &str, target: &str, phase: &str) -> Option<String> {
+/// evidence file name. The address and rectangles come from `table` when the table was just read
+/// (nothing changed on the page since), otherwise they are read now.
+async fn capture(
+    ctx: &mut Context<'_>,
+    action: &str,
+    target: &str,
+    phase: &str,
+    table: Option<&Table>,
+) -> Option<String> {
     if !ctx.evidence.is_enabled() {
         return None;
     }
     let ui = ctx.ui;
-    let url = ui.current_url().await.map(String::from).unwrap_or_default();
-    let (highlight, masks) = ui
-        .row_geometry("team.rows", "team.row_email", target, ctx.mask_others)
-        .await
-        .unwrap_or_default();
+    let (url, (highlight, masks)) = match table {
+        Some(table) => (table.url.clone(), table.geometry(target, ctx.mask_others)),
+        None => (
+            ui.current_url().await.map(String::from).unwrap_or_default(),
+            ui.row_geometry("team.rows", "team.row_email", target, ctx.mask_others)
+                .await
+                .unwrap_or_default(),
+        ),
+    };
     let png = match ui.screenshot().await {
         Ok(png) => png,
         Err(e) => {
@@ -381,7 +401,7 @@ async fn record_failure(ctx: &mut Context<'_>, action: &str, target: &str, error
     if !ctx.evidence.is_enabled() {
         return;
     }
-    let screenshot = capture(ctx, action, target, "failure").await;
+    let screenshot = capture(ctx, action, target, "failure", None).await;
     let ui = ctx.ui;
     let url = ui.current_url().await.map(String::from).unwrap_or_default();
     let title = ui.title().await.unwrap_or_default();
@@ -407,21 +427,32 @@ async fn record_failure(ctx: &mut Context<'_>, action: &str, target: &str, error
 type Done = (Outcome, String, Option<MemberState>);
 
 async fn require_member(ui: &Ui, email: &str) -> Result<(Element, MemberState), FlowError> {
-    read_member(ui, email)
-        .await?
-        .ok_or_else(|| FlowError::Refused(format!("no member with email {email} on the Team page")))
+    let (row, state, _) = require_listed(ui, email).await?;
+    Ok((row, state))
+}
+
+/// The member's row and state, with the table they were read from.
+async fn require_listed(ui: &Ui, email: &str) -> Result<(Element, MemberState, Table), FlowError> {
+    let search = team::look_up(ui, email).await?;
+    match search.member {
+        Some((row, state)) => Ok((row, state, search.table)),
+        None => Err(FlowError::Refused(format!(
+            "no member with email {email} on the Team page"
+        ))),
+    }
 }
 
 async fn invite(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Done, FlowError> {
-    if let Some((_, state)) = read_member(ctx.ui, email).await? {
+    let search = team::look_up(ctx.ui, email).await?;
+    if let Some((_, state)) = search.member {
         let (outcome, message) =
             run.already(format!("already in the workspace ({state}); nothing sent"));
         run.before.get_or_insert_with(|| state.clone());
         return Ok((outcome, message, Some(state)));
     }
-    run.shot(ctx, "before").await;
+    run.shot_of(ctx, "before", &search.table).await;
     // The list (searched for this address, so empty) re-renders once the invitation is in.
-    let marker = team::generation_marker(ctx.ui).await?;
+    let marker = search.table.marker();
     let dialog = open_dialog(ctx.ui, "team.add_member", None).await?;
     ctx.ui.fill("invite.emails", Some(&dialog), email).await?;
     let send = ctx.ui.find("invite.send", Some(&dialog)).await?;
@@ -430,7 +461,9 @@ async fn invite(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
         return Ok((Outcome::DryRun, format!("would invite {email}"), None));
     }
     run.acted = true;
-    ctx.ui.click_element(&send.element, "'invite.send'").await?;
+    ctx.ui
+        .click_element_when_clear(&send.element, "'invite.send'")
+        .await?;
     if let Some(error) = dialog_result(ctx.ui, &dialog).await? {
         cancel_dialog(ctx.ui, &dialog).await?;
         run.shot(ctx, "refused").await;
@@ -438,11 +471,14 @@ async fn invite(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
             "Clockify refused the invitation: {error}"
         )));
     }
-    let after = match team::reread_after_change(ctx.ui, marker, email).await? {
-        Some(state) => Some(state),
-        None => read_member(ctx.ui, email).await?.map(|(_, s)| s),
-    };
-    run.shot(ctx, "after").await;
+    let mut table = team::reread_after_change(ctx.ui, marker).await?;
+    let mut after = table.member(email).map(|(_, s)| s);
+    if after.is_none() {
+        let search = team::look_up(ctx.ui, email).await?;
+        after = search.member.map(|(_, s)| s);
+        table = search.table;
+    }
+    run.shot_of(ctx, "after", &table).await;
     match after {
         Some(state) if state.status == Status::Pending || state.status == Status::Active => Ok((
             Outcome::Verified,
@@ -513,7 +549,9 @@ pub async fn invite_many(
             }
             continue;
         }
-        ctx.ui.click_element(&send.element, "'invite.send'").await?;
+        ctx.ui
+            .click_element_when_clear(&send.element, "'invite.send'")
+            .await?;
         if let Some(error) = dialog_result(ctx.ui, &dialog).await? {
             cancel_dialog(ctx.ui, &dialog).await?;
             run.shot(ctx, "refused").await;
@@ -586,7 +624,7 @@ async fn set_status(
     email: &str,
     wanted: Status,
 ) -> Result<Done, FlowError> {
-    let (row, state) = require_member(ctx.ui, email).await?;
+    let (row, state, table) = require_listed(ctx.ui, email).await?;
     run.before.get_or_insert_with(|| state.clone());
     if state.status == Status::Pending {
         return Err(FlowError::Refused(format!(
@@ -609,7 +647,7 @@ async fn set_status(
             )));
         }
     }
-    run.shot(ctx, "before").await;
+    run.shot_of(ctx, "before", &table).await;
     let (item, label) = if wanted == Status::Inactive {
         ("menu.deactivate", "Deactivate")
     } else {
@@ -663,8 +701,8 @@ async fn read_back(
     // The list re-renders with the new state after a change: read it there first (cheap), and
     // only if it does not show the new state yet, search again until the deadline (a toast alone
     // never decides).
-    let quick = match team::reread_after_change(ui, marker, email).await {
-        Ok(state) => state,
+    let quick = match team::reread_after_change(ui, marker).await {
+        Ok(table) => Some(table),
         Err(FlowError::Ui(QueryError::WebDriver { source, .. }))
             if source.is_stale_element_reference() =>
         {
@@ -672,18 +710,23 @@ async fn read_back(
         }
         Err(e) => return Err(e),
     };
-    if let Some(state) = quick.filter(|s| holds(s)) {
-        run.shot(ctx, "after").await;
-        return Ok((
-            Outcome::Verified,
-            format!("{what} (read back)"),
-            Some(state),
-        ));
+    if let Some(table) = quick {
+        if let Some((_, state)) = table.member(email).filter(|(_, s)| holds(s)) {
+            run.shot_of(ctx, "after", &table).await;
+            return Ok((
+                Outcome::Verified,
+                format!("{what} (read back)"),
+                Some(state),
+            ));
+        }
     }
     let after = ui
         .wait_until(&format!("{email} to be {what}"), || async {
-            match read_member(ui, email).await {
-                Ok(Some((_, state))) if holds(&state) => Ok(Some(Some(state))),
+            match team::look_up(ui, email).await {
+                Ok(team::Search {
+                    member: Some((_, state)),
+                    table,
+                }) if holds(&state) => Ok(Some((state, table))),
                 Ok(_) => {
                     if let Some(toast) = ui.optional("shell.toast_error", None).await? {
                         let text = ui.text(&toast).await.unwrap_or_default();
@@ -702,7 +745,16 @@ async fn read_back(
             }
         })
         .await;
-    run.shot(ctx, "after").await;
+    let after = match after {
+        Ok((state, table)) => {
+            run.shot_of(ctx, "after", &table).await;
+            Ok(Some(state))
+        }
+        Err(e) => {
+            run.shot(ctx, "after").await;
+            Err(e)
+        }
+    };
     match after {
         Ok(state) => Ok((Outcome::Verified, format!("{what} (read back)"), state)),
         Err(QueryError::Timeout { what: why, .. }) => {
@@ -724,14 +776,14 @@ fn describe(state: &Option<MemberState>) -> String {
 }
 
 async fn resend(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Done, FlowError> {
-    let (row, state) = require_member(ctx.ui, email).await?;
+    let (row, state, table) = require_listed(ctx.ui, email).await?;
     run.before.get_or_insert_with(|| state.clone());
     if state.status != Status::Pending {
         return Err(FlowError::Refused(format!(
             "{email} has already joined ({state}); there is no invitation to resend"
         )));
     }
-    run.shot(ctx, "before").await;
+    run.shot_of(ctx, "before", &table).await;
     let item = match open_row_menu_item(ctx.ui, &row, "menu.resend_invite").await? {
         Ok(found) => found,
         Err(offered) => {
@@ -795,7 +847,9 @@ async fn resend(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
 }
 
 async fn revoke(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Done, FlowError> {
-    let Some((row, state)) = read_member(ctx.ui, email).await? else {
+    let search = team::look_up(ctx.ui, email).await?;
+    let table = search.table;
+    let Some((row, state)) = search.member else {
         let (outcome, message) =
             run.already(format!("no pending invitation for {email} (not listed)"));
         return Ok((outcome, message, None));
@@ -806,7 +860,7 @@ async fn revoke(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
             "{email} has already joined ({state}); deactivate instead of revoking"
         )));
     }
-    run.shot(ctx, "before").await;
+    run.shot_of(ctx, "before", &table).await;
     let item = match open_row_menu_item(ctx.ui, &row, "menu.revoke_invite").await? {
         Ok(found) => found,
         Err(offered) => {
@@ -861,7 +915,7 @@ async fn set_role(
     manages: &[String],
     projects: &[String],
 ) -> Result<Done, FlowError> {
-    let (row, state) = require_member(ctx.ui, email).await?;
+    let (row, state, table) = require_listed(ctx.ui, email).await?;
     run.before.get_or_insert_with(|| state.clone());
     if state.roles.contains(&Role::Owner) {
         return Err(FlowError::Refused(format!(
@@ -886,35 +940,26 @@ async fn set_role(
         let (outcome, message) = run.already(format!("already {state}"));
         return Ok((outcome, message, Some(state)));
     }
-    run.shot(ctx, "before").await;
+    run.shot_of(ctx, "before", &table).await;
     let dialog = open_role_dialog(ctx.ui, &row).await?;
-    let mut changed = false;
-    for (element, want) in [
+    let boxes = [
         ("role.admin", wanted.contains(&Role::Admin)),
         ("role.team_manager", wanted.contains(&Role::TeamManager)),
         (
             "role.project_manager",
             wanted.contains(&Role::ProjectManager),
         ),
-    ] {
-        let checkbox = ctx.ui.find(element, Some(&dialog)).await?.element;
-        if is_selected(ctx.ui, &checkbox).await? != want {
-            ctx.ui.count(1);
-            let enabled = checkbox
-                .is_enabled()
-                .await
-                .map_err(wd("reading a checkbox"))?;
-            if !enabled {
-                cancel_dialog(ctx.ui, &dialog).await?;
-                return Err(FlowError::Refused(format!(
-                    "the role dialog does not let this account change {element} for {email} \
-                     (only the workspace owner can remove the admin role)"
-                )));
-            }
-            ctx.ui.click_element(&checkbox, element).await?;
-            changed = true;
+    ];
+    let mut changed = match set_role_boxes(ctx.ui, &dialog, &boxes).await? {
+        Ok(changed) => changed,
+        Err(element) => {
+            cancel_dialog(ctx.ui, &dialog).await?;
+            return Err(FlowError::Refused(format!(
+                "the role dialog does not let this account change {element} for {email} \
+                 (only the workspace owner can remove the admin role)"
+            )));
         }
-    }
+    };
     for entry in &scope {
         if select_scope(ctx.ui, &dialog, role, entry).await? {
             changed = true;
@@ -936,7 +981,9 @@ async fn set_role(
         ));
     }
     run.acted = true;
-    ctx.ui.click_element(&save.element, "'role.save'").await?;
+    ctx.ui
+        .click_element_when_clear(&save.element, "'role.save'")
+        .await?;
     if let Some(error) = dialog_result(ctx.ui, &dialog).await? {
         cancel_dialog(ctx.ui, &dialog).await?;
         run.shot(ctx, "refused").await;
@@ -983,6 +1030,93 @@ async fn set_role(
             done.2,
         ))
     }
+}
+
+/// Sets the role dialog's boxes in the page, in order, each only if it is not as wanted yet,
+/// once all of them are there (the dialog loads its lists first) and each is clear to click: the
+/// box's own click, as [`Ui::check_by_click`] explains; Save, which submits them, is a real click.
+/// Answers `{done, changed}`, or stops at a box that is disabled (`{disabled: i}`) or that the
+/// click did not change (`{unchanged: i, box}`).
+const ROLE_BOXES_SCRIPT: &str = r#"
+const [dialog, specs, wants] = args;
+let changed = false;
+const check = () => {
+  const found = specs.map((spec) => lookup(dialog, spec));
+  if (found.some((matches) => matches.length !== 1)) return;
+  for (let i = 0; i < found.length; i++) {
+    const box = found[i][0];
+    if (box.checked === wants[i]) continue;
+    if (box.matches(':disabled')) return { disabled: i, changed };
+    const r = box.getClientRects()[0];
+    if (!r) return;
+    const x = Math.floor((Math.max(r.left, 0) + Math.min(r.right, window.innerWidth)) / 2);
+    const y = Math.floor((Math.max(r.top, 0) + Math.min(r.bottom, window.innerHeight)) / 2);
+    const hit = document.elementFromPoint(x, y);
+    if (!hit || !(hit === box || box.contains(hit))) return;
+    box.click();
+    if (box.checked !== wants[i]) return { unchanged: i, box, changed };
+    changed = true;
+  }
+  return { done: true, changed };
+};
+"#;
+
+/// Sets the role dialog's checkboxes (`boxes`: catalog element and wanted state, in order) with
+/// [`ROLE_BOXES_SCRIPT`]: `Ok(changed)`, or `Err(element)` for a box the dialog does not let
+/// this account change. A box the page's click did not change gets WebDriver's element click.
+async fn set_role_boxes(
+    ui: &Ui,
+    dialog: &Element,
+    boxes: &[(&'static str, bool)],
+) -> Result<Result<bool, &'static str>, FlowError> {
+    let mut specs = Vec::with_capacity(boxes.len());
+    for (name, _) in boxes {
+        specs.push(ui.spec(name)?);
+    }
+    let wants: Vec<serde_json::Value> = boxes.iter().map(|(_, w)| (*w).into()).collect();
+    let args = vec![
+        Ui::arg(dialog)?,
+        serde_json::Value::Array(specs),
+        serde_json::Value::Array(wants),
+    ];
+    let mut changed = false;
+    for _ in 0..boxes.len() + 1 {
+        let answer = match ui
+            .wait_in_page_within(
+                "the role dialog's checkboxes",
+                ROLE_BOXES_SCRIPT,
+                args.clone(),
+                ui.timeout(),
+            )
+            .await?
+        {
+            Some(answer) => answer,
+            None => {
+                // Missing or ambiguous: one more lookup each, to name the element.
+                for (name, _) in boxes {
+                    ui.find_within(name, Some(dialog), std::time::Duration::ZERO)
+                        .await?;
+                }
+                return Err(QueryError::Timeout {
+                    what: "the role dialog's checkboxes".into(),
+                    waited: ui.timeout(),
+                }
+                .into());
+            }
+        };
+        changed |= answer["changed"].as_bool().unwrap_or(false);
+        if let Some(i) = answer["disabled"].as_u64() {
+            return Ok(Err(boxes[i as usize].0));
+        }
+        match (answer["unchanged"].as_u64(), ui.element_in(&answer["box"])) {
+            (Some(i), Some(checkbox)) => {
+                ui.click_element(&checkbox, boxes[i as usize].0).await?;
+                changed = true;
+            }
+            _ => return Ok(Ok(changed)),
+        }
+    }
+    Ok(Ok(changed))
 }
 
 fn role_name(role: TargetRole) -> String {
@@ -1075,8 +1209,10 @@ async fn select_scope(
     if is_selected(ui, &checkbox).await? {
         return Ok(false);
     }
-    ui.click_element(&option, &format!("scope option '{entry}'"))
-        .await?;
+    let what = format!("scope option '{entry}'");
+    if !ui.check_by_click(&option, &checkbox, true, &what).await? {
+        ui.click_element(&option, &what).await?;
+    }
     Ok(true)
 }
 
@@ -1102,7 +1238,8 @@ async fn confirm_destructive(
     what: &str,
 ) -> Result<bool, FlowError> {
     let ui = ctx.ui;
-    ui.click_element(item, what).await?;
+    // Opens the confirm dialog; the click that acts is the confirming one below.
+    ui.pointer_click(item, what).await?;
     let dialog = ui.find("dialog.open", None).await?.element;
     let confirm = ui.find("confirm.confirm_button", Some(&dialog)).await?;
     let shown = team::row_email(ui, row).await?;
@@ -1116,7 +1253,7 @@ async fn confirm_destructive(
         cancel_dialog(ui, &dialog).await?;
         return Ok(false);
     }
-    ui.click_element(&confirm.element, "'confirm.confirm_button'")
+    ui.click_element_when_clear(&confirm.element, "'confirm.confirm_button'")
         .await?;
     wait_dialog_closed(ui, &dialog).await?;
     Ok(true)
@@ -1129,7 +1266,7 @@ async fn open_role_dialog(ui: &Ui, row: &Element) -> Result<Element, FlowError> 
         Some(label) => label,
         None => ui.find("team.row_add_role", Some(row)).await?.element,
     };
-    ui.click_element(&trigger, "the row's role control").await?;
+    ui.pointer_click(&trigger, "the row's role control").await?;
     let dialog = ui.find("dialog.open", None).await?.element;
     // The dialog loads its groups and projects before showing the checkboxes.
     ui.find("role.admin", Some(&dialog)).await?;
@@ -1138,41 +1275,52 @@ async fn open_role_dialog(ui: &Ui, row: &Element) -> Result<Element, FlowError> 
 
 /// Clicks `opener` (a catalog element) and returns the dialog it opens.
 async fn open_dialog(ui: &Ui, opener: &str, scope: Option<&Element>) -> Result<Element, FlowError> {
-    ui.click(opener, scope).await?;
+    ui.pointer_click_named(opener, scope).await?;
     let dialog = ui.find("dialog.open", None).await?.element;
     Ok(dialog)
 }
 
-/// Waits for a submitted dialog to close (`None`) or to show an error (`Some(text)`).
+/// Waits in the page until a submitted dialog is closed or hidden (`{closed}`), or shows an
+/// error text (`{error}`): the server's refusal first; then a field's validation message, which a
+/// dialog may show only on submitting (the role dialog checks its scope lists on Save). Only
+/// displayed messages count, as WebDriver's element text reads hidden ones as empty.
+const DIALOG_RESULT_SCRIPT: &str = r#"
+const [dialog, errorSpecs] = args;
+const check = () => {
+  if (!shown(dialog)) return { closed: true };
+  for (const spec of errorSpecs) {
+    for (const node of lookup(dialog, spec)) {
+      if (shown(node) && text(node)) return { error: text(node) };
+    }
+  }
+};
+"#;
+
+/// Waits for a submitted dialog to close (`None`) or to show an error (`Some(text)`), in the page
+/// (see [`DIALOG_RESULT_SCRIPT`]): one WebDriver command that answers when either happens.
 async fn dialog_result(ui: &Ui, dialog: &Element) -> Result<Option<String>, FlowError> {
-    let outcome = ui
-        .wait_until("the dialog to close or show an error", || async {
-            ui.count(1);
-            match dialog.is_displayed().await {
-                Err(e) if e.is_stale_element_reference() => return Ok(Some(None)),
-                Ok(false) => return Ok(Some(None)),
-                Ok(true) => {}
-                Err(source) => {
-                    return Err(QueryError::WebDriver {
-                        doing: "watching a dialog".into(),
-                        source,
-                    })
-                }
-            }
-            // The server's refusal first; then a field's validation message, which a dialog
-            // may show only on submitting (the role dialog checks its scope lists on Save).
-            for name in ["dialog.submit_error", "dialog.inline_error"] {
-                for error in ui.all(name, Some(dialog)).await.unwrap_or_default() {
-                    let text = ui.text(&error).await.unwrap_or_default();
-                    if !text.trim().is_empty() {
-                        return Ok(Some(Some(text.trim().to_string())));
-                    }
-                }
-            }
+    let specs = vec![
+        ui.spec("dialog.submit_error")?,
+        ui.spec("dialog.inline_error")?,
+    ];
+    let args = vec![Ui::arg(dialog)?, serde_json::Value::Array(specs)];
+    match ui
+        .wait_in_page(
+            "the dialog to close or show an error",
+            DIALOG_RESULT_SCRIPT,
+            args,
+        )
+        .await
+    {
+        Ok(result) => Ok(result["error"].as_str().map(str::to_string)),
+        // Gone from the page: closed.
+        Err(QueryError::WebDriver { source, .. })
+            if source.is_stale_element_reference() || source.is_no_such_element() =>
+        {
             Ok(None)
-        })
-        .await?;
-    Ok(outcome)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn wait_dialog_closed(ui: &Ui, dialog: &Element) -> Result<(), FlowError> {
@@ -1214,7 +1362,8 @@ async fn open_row_menu_item(
     row: &Element,
     item: &str,
 ) -> Result<Result<Element, String>, FlowError> {
-    ui.click("team.row_menu_button", Some(row)).await?;
+    ui.pointer_click_named("team.row_menu_button", Some(row))
+        .await?;
     let menu = opened_from_row(ui, "menu.open", row).await?;
     if let Some(found) = ui.optional(item, Some(&menu)).await? {
         return Ok(Ok(found));

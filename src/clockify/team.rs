@@ -4,7 +4,7 @@
 use fantoccini::elements::Element;
 
 use super::{FlowError, MemberState, Role, Status};
-use crate::browser::query::{QueryError, Ui};
+use crate::browser::query::{QueryError, Ui, ViewportRect};
 
 /// Opens the Team page by clicking the sidebar link (the route is not public) and waits for the
 /// member table to settle.
@@ -28,19 +28,7 @@ pub async fn workspace_name(ui: &Ui) -> Result<String, FlowError> {
 
 /// Waits until the table shows rows or its empty row, and no spinner is left.
 pub async fn wait_for_table(ui: &Ui) -> Result<(), FlowError> {
-    ui.wait_until("the member table to load", || async {
-        if !ui.all("shell.spinner", None).await?.is_empty() {
-            return Ok(None);
-        }
-        if ui.optional("team.rows", None).await?.is_some()
-            || ui.optional("team.empty", None).await?.is_some()
-        {
-            return Ok(Some(()));
-        }
-        Ok(None)
-    })
-    .await?;
-    Ok(())
+    read_table(ui, None).await.map(|_| ())
 }
 
 /// Switches the status filter to "Show all" (applying it where the UI has a filter bar), so
@@ -70,63 +58,212 @@ pub async fn wait_for_rerender(ui: &Ui, marker: Option<Element>) -> Result<(), F
     let Some(marker) = marker else {
         return Ok(());
     };
-    ui.wait_until("the member table to re-render", || async {
-        ui.count(1);
-        match marker.is_displayed().await {
-            Err(e) if e.is_stale_element_reference() => Ok(Some(())),
-            Ok(_) => Ok(None),
-            Err(source) => Err(QueryError::WebDriver {
-                doing: "waiting for the member table".into(),
-                source,
-            }),
-        }
-    })
-    .await?;
-    Ok(())
+    match ui
+        .wait_in_page(
+            "the member table to re-render",
+            GONE_SCRIPT,
+            vec![Ui::arg(&marker)?],
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(QueryError::WebDriver { source, .. }) if is_gone(&source) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Searches the list for `email`; returns its row and what the row shows, or `None` when the
-/// UI lists no such member.
-async fn search_row(ui: &Ui, email: &str) -> Result<Option<(Element, MemberState)>, FlowError> {
+/// Whether WebDriver refused an element argument because it left the page.
+fn is_gone(e: &fantoccini::error::CmdError) -> bool {
+    e.is_stale_element_reference() || e.is_no_such_element()
+}
+
+/// Waits in the page until `args[0]` has left it.
+const GONE_SCRIPT: &str = "const check = () => (args[0].isConnected ? undefined : true);";
+
+/// Waits in the page until the table has re-rendered (`marker`, an element of an earlier
+/// rendering or `null`, has left the page), no spinner is left and it shows rows or its empty
+/// row; then reads every row's cells, rectangle and the page's address, all at one moment.
+const TABLE_SCRIPT: &str = r#"
+const [marker, rowsSpec, emptySpec, spinnerSpec, cellSpecs] = args;
+const check = () => {
+  if (marker && marker.isConnected) return;
+  if (lookup(document, spinnerSpec).length) return;
+  const rows = lookup(document, rowsSpec);
+  const empty = rows.length ? null : lookup(document, emptySpec)[0];
+  if (!rows.length && !empty) return;
+  return {
+    rows,
+    empty: empty || null,
+    cells: cellSpecs.map((spec) => rows.map((row) => texts(row, spec))),
+    rects: rows.map(rect),
+    url: location.href,
+  };
+};
+"#;
+
+/// The cells [`read_rows`] and [`read_table`] read, in the order [`states_from`] takes them.
+const ROW_CELLS: [&str; 5] = [
+    "team.row_email",
+    "team.row_name",
+    "team.row_pending_tag",
+    "team.row_inactive_name",
+    "team.row_role_labels",
+];
+
+/// The member table as one page script read it, at one moment.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The rows, in order.
+    pub rows: Vec<Element>,
+    /// What each row shows.
+    pub states: Vec<MemberState>,
+    /// Each row's rectangle in the viewport, in CSS pixels.
+    pub rects: Vec<ViewportRect>,
+    /// The page's address.
+    pub url: String,
+    /// The table's empty row, when it has no rows.
+    empty: Option<Element>,
+}
+
+impl Table {
+    /// An element of this rendering (a row, else the empty row); it leaves the page when the
+    /// table re-renders.
+    pub fn marker(&self) -> Option<Element> {
+        self.rows.first().or(self.empty.as_ref()).cloned()
+    }
+
+    /// The row listing `email` (case-insensitive) and what it shows.
+    pub fn member(&self, email: &str) -> Option<(Element, MemberState)> {
+        let wanted = email.trim().to_lowercase();
+        self.rows
+            .iter()
+            .zip(&self.states)
+            .find(|(_, state)| state.email.to_lowercase() == wanted)
+            .map(|(row, state)| (row.clone(), state.clone()))
+    }
+
+    /// For evidence: the rectangle of the row listing `email`, and with `others` those of every
+    /// other row (to mask them), as they were when the table was read.
+    pub fn geometry(&self, email: &str, others: bool) -> (Option<ViewportRect>, Vec<ViewportRect>) {
+        let wanted = email.trim().to_lowercase();
+        let mut target = None;
+        let mut rest = Vec::new();
+        for (state, rect) in self.states.iter().zip(&self.rects) {
+            if target.is_none() && state.email.to_lowercase() == wanted {
+                target = Some(*rect);
+            } else if others {
+                rest.push(*rect);
+            }
+        }
+        (target, rest)
+    }
+}
+
+/// Waits until the table has re-rendered (if `marker`, an element of an earlier rendering, is
+/// given), no spinner is left and it shows rows or its empty row, and reads it: one WebDriver
+/// command for the wait, the rows, their cells and their rectangles (see `TABLE_SCRIPT`).
+pub async fn read_table(ui: &Ui, marker: Option<Element>) -> Result<Table, FlowError> {
+    let mut cells = Vec::with_capacity(ROW_CELLS.len());
+    for name in ROW_CELLS {
+        cells.push(ui.spec(name)?);
+    }
+    let specs = vec![
+        ui.spec("team.rows")?,
+        ui.spec("team.empty")?,
+        ui.spec("shell.spinner")?,
+        serde_json::Value::Array(cells),
+    ];
+    let what = if marker.is_some() {
+        "the member table to re-render and load"
+    } else {
+        "the member table to load"
+    };
+    let marker_arg = match &marker {
+        Some(m) => Ui::arg(m)?,
+        None => serde_json::Value::Null,
+    };
+    let mut args = vec![marker_arg];
+    args.extend(specs.iter().cloned());
+    let value = match ui.wait_in_page(what, TABLE_SCRIPT, args).await {
+        // The marker left the page before the script could take it: re-rendered already.
+        Err(QueryError::WebDriver { source, .. }) if marker.is_some() && is_gone(&source) => {
+            let mut args = vec![serde_json::Value::Null];
+            args.extend(specs);
+            ui.wait_in_page(what, TABLE_SCRIPT, args).await?
+        }
+        other => other?,
+    };
+    let bad = |e: serde_json::Error| QueryError::Script {
+        what: what.to_string(),
+        message: format!("unexpected answer: {e}"),
+    };
+    let rows: Vec<Element> = value["rows"]
+        .as_array()
+        .map(|rows| rows.iter().filter_map(|r| ui.element_in(r)).collect())
+        .unwrap_or_default();
+    let cells: Vec<Vec<Option<Vec<String>>>> =
+        serde_json::from_value(value["cells"].clone()).map_err(bad)?;
+    let rects: Vec<ViewportRect> = serde_json::from_value(value["rects"].clone()).map_err(bad)?;
+    let states = states_from(ui, rows.len(), cells)?;
+    Ok(Table {
+        rows,
+        states,
+        rects,
+        url: value["url"].as_str().unwrap_or_default().to_string(),
+        empty: ui.element_in(&value["empty"]),
+    })
+}
+
+/// The outcome of searching the list for one address.
+#[derive(Debug, Clone)]
+pub struct Search {
+    /// The member's row and what it shows, if the list has them.
+    pub member: Option<(Element, MemberState)>,
+    /// The (last) page of results read, with the member's row if found.
+    pub table: Table,
+}
+
+/// Searches the list for `email`; returns its row and what the row shows (or `None` when the
+/// UI lists no such member) with the results read.
+async fn search_row(ui: &Ui, email: &str) -> Result<Search, FlowError> {
     let wanted = email.trim().to_lowercase();
     let marker = generation_marker(ui).await?;
     // Enter applies the search at once instead of after the typing debounce.
     ui.fill("team.search", None, &format!("{wanted}\u{E007}"))
         .await?;
-    wait_for_rerender(ui, marker).await?;
-    wait_for_table(ui).await?;
+    let mut table = read_table(ui, marker).await?;
     // A search term also matches longer addresses (`ann@` is in `joann@`), and others may
     // invite such people at any moment: with more than a page of matches, the member can be on
     // a later page.
     for _ in 0..MAX_SEARCH_PAGES {
-        let rows = ui.all("team.rows", None).await?;
-        let states = read_rows(ui, &rows).await?;
-        let first = rows.first().cloned();
-        if let Some(found) = rows
-            .into_iter()
-            .zip(states)
-            .find(|(_, state)| state.email.to_lowercase() == wanted)
-        {
-            return Ok(Some(found));
+        if let Some(found) = table.member(&wanted) {
+            return Ok(Search {
+                member: Some(found),
+                table,
+            });
         }
-        if !next_page(ui, first).await? {
-            break;
+        match next_page(ui, &table).await? {
+            Some(next) => table = next,
+            None => break,
         }
     }
-    Ok(None)
+    Ok(Search {
+        member: None,
+        table,
+    })
 }
 
 /// How many pages of search results are looked through for one address.
 const MAX_SEARCH_PAGES: usize = 20;
 
-/// Goes to the next page of the list when there is one (`first_row` is a row of the current
-/// page, or `None` when it is empty); `false` on the last page.
-async fn next_page(ui: &Ui, first_row: Option<Element>) -> Result<bool, FlowError> {
-    let Some(marker) = first_row else {
-        return Ok(false);
+/// Goes to the next page of the list when there is one, and reads it; `None` on the last page
+/// (or when `table` has no rows).
+async fn next_page(ui: &Ui, table: &Table) -> Result<Option<Table>, FlowError> {
+    let Some(marker) = table.rows.first().cloned() else {
+        return Ok(None);
     };
     let Some(next) = ui.optional("team.next_page", None).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     ui.count(1);
     let enabled = next
@@ -137,12 +274,11 @@ async fn next_page(ui: &Ui, first_row: Option<Element>) -> Result<bool, FlowErro
             source,
         })?;
     if !enabled {
-        return Ok(false);
+        return Ok(None);
     }
-    ui.click_element(&next, "'team.next_page'").await?;
-    wait_for_rerender(ui, Some(marker)).await?;
-    wait_for_table(ui).await?;
-    Ok(true)
+    // Paging only reads; the page that follows is waited for and read below.
+    ui.pointer_click(&next, "'team.next_page'").await?;
+    Ok(Some(read_table(ui, Some(marker)).await?))
 }
 
 /// The email a row shows (read again right before a destructive click).
@@ -161,27 +297,31 @@ pub async fn row_email(ui: &Ui, row: &Element) -> Result<String, FlowError> {
 /// Reads what rows show: email, name, status and roles (one WebDriver command for any number of
 /// rows).
 pub async fn read_rows(ui: &Ui, rows: &[Element]) -> Result<Vec<MemberState>, FlowError> {
+    let cells = ui.texts_in_each(rows, &ROW_CELLS).await?;
+    states_from(ui, rows.len(), cells)
+}
+
+/// What `count` rows show, from their [`ROW_CELLS`] texts (one list per cell, one entry per row).
+fn states_from(
+    ui: &Ui,
+    count: usize,
+    cells: Vec<Vec<Option<Vec<String>>>>,
+) -> Result<Vec<MemberState>, FlowError> {
     let first = |texts: &Option<Vec<String>>| texts.as_ref().and_then(|t| t.first().cloned());
-    let mut cells = ui
-        .texts_in_each(
-            rows,
-            &[
-                "team.row_email",
-                "team.row_name",
-                "team.row_pending_tag",
-                "team.row_inactive_name",
-                "team.row_role_labels",
-            ],
-        )
-        .await?
-        .into_iter();
+    let mut cells = cells.into_iter();
     let mut next = || cells.next().unwrap_or_default();
     let (emails, names, pending, inactive, roles) = (next(), next(), next(), next(), next());
-    if emails.len() != rows.len() {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if [&emails, &names, &pending, &inactive, &roles]
+        .iter()
+        .any(|list| list.len() != count)
+    {
         return Err(missing_in_row(ui, "team.row_email"));
     }
-    let mut states = Vec::with_capacity(rows.len());
-    for i in 0..rows.len() {
+    let mut states = Vec::with_capacity(count);
+    for i in 0..count {
         let email = first(&emails[i]).ok_or_else(|| missing_in_row(ui, "team.row_email"))?;
         let name = first(&names[i]).unwrap_or_default();
         let status = if pending[i].is_some() {
@@ -225,6 +365,12 @@ pub async fn read_member(
     ui: &Ui,
     email: &str,
 ) -> Result<Option<(Element, MemberState)>, FlowError> {
+    Ok(look_up(ui, email).await?.member)
+}
+
+/// Searches for the member with `email` and reads the results: the member's row and state if
+/// listed, and the table read (for the evidence's geometry).
+pub async fn look_up(ui: &Ui, email: &str) -> Result<Search, FlowError> {
     // The list refreshes after every change, so a row can go stale while it is read; a stale
     // read is retried with a fresh search.
     for _ in 0..3 {
@@ -241,20 +387,9 @@ pub async fn read_member(
 }
 
 /// After a change, waits for the list to re-render (the `marker`, an element of the old
-/// rendering, goes stale) and reads the member from the new rows without searching again.
-/// `Ok(None)` when the new rows do not list `email`.
-pub async fn reread_after_change(
-    ui: &Ui,
-    marker: Option<Element>,
-    email: &str,
-) -> Result<Option<MemberState>, FlowError> {
-    wait_for_rerender(ui, marker).await?;
-    wait_for_table(ui).await?;
-    let rows = ui.all("team.rows", None).await?;
-    let states = read_rows(ui, &rows).await?;
-    Ok(states
-        .into_iter()
-        .find(|state| state.email.eq_ignore_ascii_case(email)))
+/// rendering, leaves the page) and reads the new rows without searching again.
+pub async fn reread_after_change(ui: &Ui, marker: Option<Element>) -> Result<Table, FlowError> {
+    read_table(ui, marker).await
 }
 
 /// Reads every member over all pages (the status filter should show all first).
@@ -263,12 +398,13 @@ pub async fn read_all(
     mut progress: impl FnMut(usize),
 ) -> Result<Vec<MemberState>, FlowError> {
     let mut members = Vec::new();
+    let mut table = read_table(ui, None).await?;
     loop {
-        let rows = ui.all("team.rows", None).await?;
-        members.extend(read_rows(ui, &rows).await?);
+        members.extend(table.states.iter().cloned());
         progress(members.len());
-        if !next_page(ui, rows.into_iter().next()).await? {
-            break;
+        match next_page(ui, &table).await? {
+            Some(next) => table = next,
+            None => break,
         }
     }
     Ok(members)
