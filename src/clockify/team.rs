@@ -82,10 +82,13 @@ const GONE_SCRIPT: &str = "const check = () => (args[0].isConnected ? undefined 
 
 /// Waits in the page until the table has re-rendered (`marker`, an element of an earlier
 /// rendering or `null`, has left the page), no spinner is left and it shows rows or its empty
-/// row; then reads every row's cells, rectangle and the page's address, all at one moment.
+/// row; then reads every row's cells, rectangle and the page's address, all at one moment. A
+/// sign-in form instead (the session ended and the app went to sign in) answers at once, so the
+/// session is renewed now rather than after the wait's deadline.
 const TABLE_SCRIPT: &str = r#"
-const [marker, rowsSpec, emptySpec, spinnerSpec, cellSpecs] = args;
+const [marker, rowsSpec, emptySpec, spinnerSpec, cellSpecs, signInSpec] = args;
 const check = () => {
+  if (lookup(document, signInSpec).length) return { signedOut: location.href };
   if (marker && marker.isConnected) return;
   if (lookup(document, spinnerSpec).length) return;
   const rows = lookup(document, rowsSpec);
@@ -172,6 +175,7 @@ pub async fn read_table(ui: &Ui, marker: Option<Element>) -> Result<Table, FlowE
         ui.spec("team.empty")?,
         ui.spec("shell.spinner")?,
         serde_json::Value::Array(cells),
+        ui.spec("login.email_input")?,
     ];
     let what = if marker.is_some() {
         "the member table to re-render and load"
@@ -193,6 +197,11 @@ pub async fn read_table(ui: &Ui, marker: Option<Element>) -> Result<Table, FlowE
         }
         other => other?,
     };
+    if value.get("signedOut").is_some() {
+        return Err(FlowError::SignIn(
+            "the session ended: the page went to the sign-in form".into(),
+        ));
+    }
     let bad = |e: serde_json::Error| QueryError::Script {
         what: what.to_string(),
         message: format!("unexpected answer: {e}"),
