@@ -13,7 +13,7 @@ use clockify_ui_agent::sandbox::UiVersion;
 ///
 /// Passwords are never taken as arguments: use CLOCKIFY_PASSWORD or --credentials FILE.
 #[derive(Debug, Parser)]
-#[command(name = "clockify-ui-agent", version, about, after_help = clockify_ui_agent::exit::HELP_TABLE)]
+#[command(name = "clockify-ui-agent", version, about, after_help = after_help())]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -28,6 +28,21 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How the exit code of a run over several tenants is formed, for `--help` (the README's "Exit
+/// codes" says the same).
+pub const TENANTS_EXIT_RULE: &str = "\
+With several tenants (--tenant A,B or --all-tenants) the exit code is the worst tenant's:
+the highest of the tenants' codes (130 > 5 > 4 > 3 > 2 > 1 > 0); a tenant whose run was
+killed by a signal counts as 130. A bad tenant stops everything with 2 before any browser.";
+
+/// The text after `--help`: the exit codes, then the rule for several tenants.
+fn after_help() -> String {
+    format!(
+        "{}\n\n{TENANTS_EXIT_RULE}",
+        clockify_ui_agent::exit::HELP_TABLE
+    )
+}
+
 /// Options of every agent command.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
@@ -35,13 +50,42 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "CLOCKIFY_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
 
-    /// Tenants file (TOML, `[tenants.NAME]` tables); pick one with --tenant.
-    #[arg(long, global = true, value_name = "FILE", requires = "tenant")]
+    /// Tenants file (TOML, `[tenants.NAME]` tables); pick tenants with --tenant or --all-tenants.
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Tenant name in the --config file.
-    #[arg(long, global = true, value_name = "NAME", requires = "config")]
-    pub tenant: Option<String>,
+    /// Tenant name in the --config file. Repeat it (or give a comma-separated list) to run the
+    /// command once per tenant, in parallel: invite, set-role, deactivate, reactivate,
+    /// resend-invite, revoke-invite, apply, sync, members and selectors check.
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        value_delimiter = ',',
+        requires = "config"
+    )]
+    pub tenant: Vec<String>,
+
+    /// Run the command once for every tenant of the --config file (see --tenant).
+    #[arg(long, global = true, requires = "config", conflicts_with = "tenant")]
+    pub all_tenants: bool,
+
+    /// With several tenants: how many run at once. Each tenant drives its own browser (about
+    /// one CPU core and a few hundred MB each), so keep this near the number of cores.
+    #[arg(long, global = true, default_value_t = 2, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub tenant_parallel: u16,
+
+    /// Internal: the run of one tenant that a run over several tenants started (the tenant must
+    /// be among those --tenant or --all-tenants select).
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        hide = true,
+        requires = "config"
+    )]
+    pub only_tenant: Option<String>,
 
     /// Browser to drive.
     #[arg(
@@ -191,7 +235,7 @@ pub enum FormatArg {
 }
 
 /// The subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Sign in and save the session (cookies + token, mode 0600) to --session-file.
     Login,
@@ -303,7 +347,7 @@ pub enum Command {
 }
 
 /// Options of `sandbox`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct SandboxArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 4380)]
@@ -324,7 +368,7 @@ pub struct SandboxArgs {
 }
 
 /// Options of `sandbox-code`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct SandboxCodeArgs {
     /// Base URL of the running sandbox.
     #[arg(
@@ -340,7 +384,7 @@ pub struct SandboxCodeArgs {
 }
 
 /// `selectors` subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum SelectorsCommand {
     /// Check the catalog without a browser: absolute XPath (SEL001), positional indexes (SEL002),
     /// generated classes (SEL003), emails in selectors (SEL004), elements no flow uses (SEL005),
@@ -354,7 +398,7 @@ pub enum SelectorsCommand {
 }
 
 /// `audit` subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum AuditCommand {
     /// Check a run folder: the hash chain, every screenshot's hash, the manifest and the
     /// signature. Names the first line or file that does not match. Exit 0 verified, 1 tampered

@@ -107,6 +107,19 @@ fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, C
     })
 }
 
+/// The names of every tenant of a tenants file, in the file's (sorted) order, for
+/// `--all-tenants`. The whole file is parsed, so a bad key anywhere is reported here.
+pub fn tenant_names(path: &Path) -> Result<Vec<String>, ConfigError> {
+    let file: TenantsFile = parse(path, &read(path)?)?;
+    if file.tenants.is_empty() {
+        return Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: "names no tenant (add a [tenants.NAME] table)".into(),
+        });
+    }
+    Ok(file.tenants.into_keys().collect())
+}
+
 /// Reads tenant `name` from a tenants file. Relative paths in it are taken from the file's folder.
 pub fn load_tenant(path: &Path, name: &str) -> Result<Tenant, ConfigError> {
     let file: TenantsFile = parse(path, &read(path)?)?;
@@ -190,6 +203,10 @@ mod tests {
         .expect("write");
         let tenant = load_tenant(&path, "acme").expect("tenant");
         assert_eq!(tenant.session_file, Some(dir.path().join("acme.json")));
+        assert_eq!(
+            tenant_names(&path).expect("names"),
+            vec!["acme".to_string()]
+        );
         let err = load_tenant(&path, "other").expect_err("missing tenant");
         assert!(err.to_string().contains("acme"), "{err}");
         std::fs::write(

@@ -70,16 +70,13 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let outcome = runtime.block_on(async {
-        let interrupted = tokio::select! {
-            result = run(cli) => return result,
-            _ = tokio::signal::ctrl_c() => Failure::new(exit::INTERRUPTED, anyhow::anyhow!("interrupted")),
-        };
-        // The job is dropped here, and with it local drivers and their browsers; sessions on a
-        // remote WebDriver (a Grid) are ended explicitly, or they would hold their slot.
-        agent::close_open_sessions(Duration::from_secs(5)).await;
-        Err(interrupted)
-    });
+    // Several tenants: this process only validates and supervises one run per tenant, and
+    // handles Ctrl-C itself (passing it on to those runs, which stop and record it).
+    let outcome = if several_tenants(&cli.global) {
+        runtime.block_on(tenants::run(cli))
+    } else {
+        runtime.block_on(single(cli))
+    };
     // Dropping the runtime drops the running job, and with it the driver and its browser.
     drop(runtime);
     match outcome {
@@ -89,6 +86,18 @@ fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// A run for one tenant (or none): the command, stopped by Ctrl-C.
+async fn single(cli: Cli) -> Result<u8, Failure> {
+    let interrupted = tokio::select! {
+        result = run(cli) => return result,
+        _ = tokio::signal::ctrl_c() => Failure::new(exit::INTERRUPTED, anyhow::anyhow!("interrupted")),
+    };
+    // The job is dropped here, and with it local drivers and their browsers; sessions on a
+    // remote WebDriver (a Grid) are ended explicitly, or they would hold their slot.
+    agent::close_open_sessions(Duration::from_secs(5)).await;
+    Err(interrupted)
 }
 
 fn init_tracing(verbose: u8) {
@@ -442,14 +451,71 @@ fn selectors_lint(global: &GlobalArgs) -> Result<u8, Failure> {
     })
 }
 
+/// Whether the options select several tenants (`--all-tenants`, or more than one `--tenant`):
+/// the command then runs once per tenant (see the `tenants` module).
+fn several_tenants(global: &GlobalArgs) -> bool {
+    let distinct: std::collections::BTreeSet<&String> = global.tenant.iter().collect();
+    global.only_tenant.is_none() && (global.all_tenants || distinct.len() > 1)
+}
+
+/// The tenants the options select, in order: every tenant of `--config` with `--all-tenants`,
+/// else the `--tenant` names (repeated or comma-separated), each once. Empty without `--config`.
+fn selected_tenants(global: &GlobalArgs) -> Result<Vec<String>, Failure> {
+    let Some(file) = &global.config else {
+        return Ok(Vec::new());
+    };
+    if global.all_tenants {
+        return config::tenant_names(file).map_err(Failure::usage);
+    }
+    let mut names: Vec<String> = Vec::new();
+    for name in &global.tenant {
+        if name.trim().is_empty() {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--tenant needs a tenant name (an empty entry in a comma-separated list?)"
+            )));
+        }
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    if names.is_empty() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--config FILE needs --tenant NAME (repeat it for several) or --all-tenants"
+        )));
+    }
+    Ok(names)
+}
+
+/// The one tenant a single run works for (`None` without `--config`).
+fn the_tenant(global: &GlobalArgs) -> Result<Option<String>, Failure> {
+    let names = selected_tenants(global)?;
+    match &global.only_tenant {
+        Some(one) if names.contains(one) => Ok(Some(one.clone())),
+        Some(one) => Err(Failure::usage(anyhow::anyhow!(
+            "--only-tenant '{}' is not one of the tenants selected",
+            clockify_ui_agent::email::printable(one)
+        ))),
+        None if names.len() > 1 => Err(Failure::usage(anyhow::anyhow!(
+            "this command works on one tenant: give a single --tenant NAME"
+        ))),
+        None => Ok(names.into_iter().next()),
+    }
+}
+
 /// Resolves options, the tenants file, credentials and the catalog into one configuration.
 fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
-    let tenant = match (&global.config, &global.tenant) {
+    let name = the_tenant(global)?;
+    resolve_for(global, name.as_deref())
+}
+
+/// [`resolve`] for tenant `name` of `--config` (or no tenant).
+fn resolve_for(global: &GlobalArgs, name: Option<&str>) -> Result<AgentConfig, Failure> {
+    let tenant = match (&global.config, name) {
         (Some(file), Some(name)) => Some(config::load_tenant(file, name).map_err(Failure::usage)?),
         _ => None,
     };
     let tenant = tenant.unwrap_or_default();
-    let base_url = match (&global.base_url, &global.config, &global.tenant) {
+    let base_url = match (&global.base_url, &global.config, name) {
         (Some(base), _, _) => http_url(base, "the Clockify base URL")?,
         // A bad address from the tenants file is reported where it is to be fixed.
         (None, Some(file), Some(name)) => http_url(
@@ -554,7 +620,7 @@ fn resolve(global: &GlobalArgs) -> Result<AgentConfig, Failure> {
         evidence: EvidenceOptions {
             actor: actor(global),
             ticket: global.ticket.clone(),
-            tenant: global.tenant.clone(),
+            tenant: name.map(str::to_string),
             command: redacted_command_line(),
             // The key itself was read and is held (by this path) since the check above.
             sign_key,
@@ -635,11 +701,32 @@ fn new_batch_dir(config: &AgentConfig) -> Result<PathBuf, Failure> {
             "[year][month][day]T[hour][minute][second]Z"
         ))
         .unwrap_or_default();
-    let dir = root.join(format!("batch-{stamp}-{}", agent::new_run_id()));
-    clockify_ui_agent::audit::create_private_dir(&dir)
-        .with_context(|| format!("cannot create the batch folder {}", dir.display()))
-        .map_err(Failure::usage)?;
-    Ok(dir)
+    let failed = |dir: &std::path::Path, e: std::io::Error| {
+        Failure::usage(
+            anyhow::Error::new(e)
+                .context(format!("cannot create the batch folder {}", dir.display())),
+        )
+    };
+    let mut dir = root.join(format!("batch-{stamp}-{}", agent::new_run_id()));
+    clockify_ui_agent::audit::create_private_dir(&root).map_err(|e| failed(&dir, e))?;
+    // The batch folder itself is created exclusively: runs for several tenants start at the same
+    // second into one audit folder, and two batches must never share a folder (and journal),
+    // however unlikely two equal random ids are. A name taken is retried with a new id.
+    let mut attempt = 0;
+    loop {
+        let created = {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new().mode(0o700).create(&dir)
+        };
+        match created {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 5 => {
+                attempt += 1;
+                dir = root.join(format!("batch-{stamp}-{}", agent::new_run_id()));
+            }
+            Err(e) => return Err(failed(&dir, e)),
+        }
+    }
 }
 
 /// Prints batch progress: a bar with the current item on a terminal, otherwise one line per item.
@@ -710,8 +797,9 @@ fn print_batch_summary(
     plan: &jobs::Plan,
     result: &agent::BatchResult,
     batch_dir: Option<&std::path::Path>,
-    json: bool,
+    global: &GlobalArgs,
 ) {
+    let json = global.json;
     let count = |o: Outcome| {
         result
             .reports
@@ -771,8 +859,18 @@ fn print_batch_summary(
     if let Some(dir) = batch_dir {
         println!("batch folder (journal and evidence): {}", dir.display());
         if !result.not_done.is_empty() || result.error.is_some() {
+            // The journal does not name the tenant: the hint does, so that the resumed run
+            // signs in to the same workspace (a run over several tenants prints it per tenant).
+            let tenant = match (&global.config, the_tenant(global).ok().flatten()) {
+                (Some(file), Some(name)) => format!(
+                    "--config {} --tenant {} ",
+                    file.display(),
+                    clockify_ui_agent::email::printable(&name)
+                ),
+                _ => String::new(),
+            };
             println!(
-                "finish it with: clockify-ui-agent apply --resume {}",
+                "finish it with: clockify-ui-agent {tenant}apply --resume {}",
                 dir.display()
             );
         }
@@ -808,11 +906,7 @@ async fn apply(
     resume: Option<PathBuf>,
     parallel: usize,
 ) -> Result<u8, Failure> {
-    if parallel == 0 {
-        return Err(Failure::usage(anyhow::anyhow!(
-            "--parallel must be at least 1"
-        )));
-    }
+    check_parallel(parallel)?;
     // Everything is validated before a browser starts: the plan, the journal, the options.
     let mut config = resolve(global)?;
     let (plan, batch_dir, mut journal, resume_state) = match resume {
@@ -868,7 +962,7 @@ async fn apply(
     )
     .await;
     progress.finish();
-    print_batch_summary(&plan, &result, Some(&batch_dir), global.json);
+    print_batch_summary(&plan, &result, Some(&batch_dir), global);
     batch_failure(result)
 }
 
@@ -881,10 +975,10 @@ struct SyncRequest {
     parallel: usize,
 }
 
-async fn sync(global: &GlobalArgs, request: SyncRequest) -> Result<u8, Failure> {
-    let desired = jobs::load_desired(&request.desired).map_err(Failure::usage)?;
+/// The `--protect` emails, checked and lower-cased.
+fn protect_list(raw: &[String]) -> Result<Vec<String>, Failure> {
     let mut protect = Vec::new();
-    for email in &request.protect {
+    for email in raw {
         let e = email.trim().to_lowercase();
         if !is_valid_email(&e) {
             return Err(Failure::usage(anyhow::anyhow!(
@@ -893,11 +987,23 @@ async fn sync(global: &GlobalArgs, request: SyncRequest) -> Result<u8, Failure> 
         }
         protect.push(e);
     }
-    if request.parallel == 0 {
+    Ok(protect)
+}
+
+/// `--parallel` of a batch: at least one session.
+fn check_parallel(parallel: usize) -> Result<(), Failure> {
+    if parallel == 0 {
         return Err(Failure::usage(anyhow::anyhow!(
             "--parallel must be at least 1"
         )));
     }
+    Ok(())
+}
+
+async fn sync(global: &GlobalArgs, request: SyncRequest) -> Result<u8, Failure> {
+    let desired = jobs::load_desired(&request.desired).map_err(Failure::usage)?;
+    let protect = protect_list(&request.protect)?;
+    check_parallel(request.parallel)?;
     let mut config = resolve(global)?;
     let mut session = Session::open(&config).await?;
     let current = match session.members(|_| {}).await {
@@ -964,7 +1070,7 @@ async fn sync(global: &GlobalArgs, request: SyncRequest) -> Result<u8, Failure> 
     .await;
     progress.finish();
     session.close(result.exit_code()).await;
-    print_batch_summary(&plan, &result, Some(&batch_dir), global.json);
+    print_batch_summary(&plan, &result, Some(&batch_dir), global);
     batch_failure(result)
 }
 
@@ -1083,7 +1189,9 @@ async fn demo(global: &GlobalArgs, ui_version: UiVersion) -> Result<u8, Failure>
     let mut demo_args = global.clone();
     demo_args.base_url = Some(url.clone());
     demo_args.config = None;
-    demo_args.tenant = None;
+    demo_args.tenant = Vec::new();
+    demo_args.all_tenants = false;
+    demo_args.only_tenant = None;
     let mut config = resolve(&demo_args)?;
     config.sign_in = SignInOptions {
         session_file: None,
@@ -1243,4 +1351,477 @@ async fn fetch_text(url: &str, query: &[(&str, &str)]) -> anyhow::Result<String>
         anyhow::bail!("{status}: {}", body.trim());
     }
     Ok(body.trim().to_string())
+}
+
+/// One invocation over several tenants of the tenants file (`--tenant A,B`, `--all-tenants`).
+///
+/// Every tenant is resolved and validated here first (exit 2 before any browser starts when one
+/// is bad). Then each tenant runs as a child process of this program, the same command line with
+/// `--only-tenant NAME` in front, at most `--tenant-parallel` at once, each supervised by its own
+/// task. A process per tenant keeps every single-tenant behaviour unchanged (its evidence,
+/// batch folder and journal, its sign-in, its exit code, its clean-up of browsers on Ctrl-C)
+/// and isolates tenants from each other: one tenant's browser or driver dying ends only its run.
+/// Its output lines come back prefixed with `[tenant] ` (or, with `--json`, in one section per
+/// tenant), and a summary table ends the run.
+mod tenants {
+    use std::collections::BTreeMap;
+    use std::ffi::OsString;
+    use std::process::Stdio;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use anyhow::Context as _;
+    use clockify_ui_agent::email::printable;
+    use clockify_ui_agent::exit;
+    use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+    use super::{
+        actions_of, check_parallel, protect_list, selected_tenants, Cli, Command, Failure,
+        GlobalArgs, SelectorsCommand,
+    };
+
+    /// How long the tenants' runs get to stop after Ctrl-C (they close their browsers and
+    /// record the interruption) before they are killed.
+    const STOP_GRACE: Duration = Duration::from_secs(20);
+
+    /// What one tenant's run left.
+    struct TenantRun {
+        /// The tenant.
+        name: String,
+        /// Its exit code (130 when it was killed by a signal or never started for Ctrl-C).
+        code: u8,
+        /// What happened, in a few words, for the summary.
+        what: String,
+        /// With `--json`: its standard output, kept for its section.
+        stdout: String,
+    }
+
+    /// The worst of the tenants' exit codes: the highest (documented in the README and in
+    /// `--help`); an empty run is a success.
+    pub(super) fn worst_code(codes: impl IntoIterator<Item = u8>) -> u8 {
+        codes.into_iter().max().unwrap_or(exit::SUCCESS)
+    }
+
+    /// Runs `cli`'s command once per selected tenant; returns the worst tenant's exit code.
+    pub(super) async fn run(cli: Cli) -> Result<u8, Failure> {
+        let global = &cli.global;
+        let names = selected_tenants(global)?;
+        check_command(&cli.command, global)?;
+        validate_tenants(global, &names)?;
+        let exe = std::env::current_exe()
+            .context("cannot find this program's path to run each tenant")
+            .map_err(Failure::usage)?;
+        let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+        let slots = Arc::new(tokio::sync::Semaphore::new(usize::from(
+            global.tenant_parallel.max(1),
+        )));
+        let running: Arc<Mutex<Vec<u32>>> = Arc::default();
+        let stopping = Arc::new(AtomicBool::new(false));
+        if !global.json {
+            eprintln!(
+                "{} tenant(s): {}; at most {} at once",
+                names.len(),
+                names
+                    .iter()
+                    .map(|n| printable(n))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                global.tenant_parallel
+            );
+        }
+        let handles: Vec<_> = names
+            .iter()
+            .map(|name| {
+                let child = Child {
+                    name: name.clone(),
+                    exe: exe.clone(),
+                    args: args.clone(),
+                    json: global.json,
+                };
+                tokio::spawn(child.run(slots.clone(), running.clone(), stopping.clone()))
+            })
+            .collect();
+        let all = futures::future::join_all(handles);
+        tokio::pin!(all);
+        let joined = tokio::select! {
+            joined = &mut all => joined,
+            _ = tokio::signal::ctrl_c() => {
+                stopping.store(true, Ordering::SeqCst);
+                eprintln!("interrupted: stopping every tenant's run");
+                interrupt(&running);
+                match tokio::time::timeout(STOP_GRACE, &mut all).await {
+                    Ok(joined) => joined,
+                    // Returning drops the runtime, and with it the runs still going (killed).
+                    Err(_) => {
+                        return Err(Failure::new(
+                            exit::INTERRUPTED,
+                            anyhow::anyhow!("interrupted; tenants' runs still going after {STOP_GRACE:?} were killed"),
+                        ))
+                    }
+                }
+            }
+        };
+        let runs: Vec<TenantRun> = joined
+            .into_iter()
+            .zip(&names)
+            .map(|(joined, name)| {
+                joined.unwrap_or_else(|e| TenantRun {
+                    name: name.clone(),
+                    code: exit::INTERRUPTED,
+                    what: format!("its supervising task ended: {e}"),
+                    stdout: String::new(),
+                })
+            })
+            .collect();
+        let worst = worst_code(runs.iter().map(|r| r.code));
+        if global.json {
+            print_json(&runs, worst);
+        } else {
+            print_summary(&runs, worst);
+        }
+        Ok(worst)
+    }
+
+    /// Refuses what cannot run per tenant, and checks the command's own input once for all
+    /// tenants (the same for each), before anything starts.
+    fn check_command(command: &Command, global: &GlobalArgs) -> Result<(), Failure> {
+        let usage = |text: String| Err(Failure::usage(anyhow::anyhow!(text)));
+        // Options that would make every tenant use the same workspace or session.
+        if global.base_url.is_some() {
+            return usage(
+                "--base-url (or CLOCKIFY_BASE_URL) cannot go with several tenants: each tenant's \
+                 base_url comes from the tenants file"
+                    .into(),
+            );
+        }
+        if global.session_file.is_some() {
+            return usage(
+                "--session-file (or CLOCKIFY_SESSION_FILE) cannot go with several tenants: a \
+                 session belongs to one workspace; set session_file per tenant in the tenants file"
+                    .into(),
+            );
+        }
+        match command {
+            Command::Invite { .. }
+            | Command::SetRole { .. }
+            | Command::Deactivate { .. }
+            | Command::Reactivate { .. }
+            | Command::ResendInvite { .. }
+            | Command::RevokeInvite { .. } => actions_of(command.clone()).map(|_| ()),
+            Command::Apply {
+                plan,
+                resume,
+                parallel,
+            } => {
+                if resume.is_some() {
+                    return usage(
+                        "apply --resume DIR continues one tenant's batch: give only that tenant \
+                         (--tenant NAME)"
+                            .into(),
+                    );
+                }
+                check_parallel(*parallel)?;
+                let Some(plan) = plan else {
+                    return usage("give --plan FILE".into());
+                };
+                clockify_ui_agent::jobs::load_plan(plan)
+                    .map(|_| ())
+                    .map_err(Failure::usage)
+            }
+            Command::Sync {
+                desired,
+                protect,
+                parallel,
+                ..
+            } => {
+                check_parallel(*parallel)?;
+                protect_list(protect)?;
+                clockify_ui_agent::jobs::load_desired(desired)
+                    .map(|_| ())
+                    .map_err(Failure::usage)
+            }
+            Command::Members { .. } | Command::Selectors(SelectorsCommand::Check) => Ok(()),
+            Command::Login => usage(
+                "login signs in to one tenant and saves its session: run it once per tenant \
+                 (--tenant NAME login), one at a time"
+                    .into(),
+            ),
+            Command::Selectors(SelectorsCommand::Lint) => usage(
+                "selectors lint checks the catalog without any tenant: run it without \
+                 --tenant/--all-tenants"
+                    .into(),
+            ),
+            Command::Demo { .. } | Command::Sandbox(_) | Command::SandboxCode(_) => {
+                usage("this command starts its own sandbox and uses no tenant: drop --tenant/--all-tenants".into())
+            }
+            Command::Audit(_) => usage(
+                "audit works on evidence folders, not tenants: drop --tenant/--all-tenants".into(),
+            ),
+        }
+    }
+
+    /// Resolves every tenant as its own run will (base URL, account, session file, credentials,
+    /// selector overrides, signing key): all problems are listed, and any stops everything.
+    fn validate_tenants(global: &GlobalArgs, names: &[String]) -> Result<(), Failure> {
+        let mut worst = exit::SUCCESS;
+        let mut bad = 0;
+        let mut sign_ins: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
+        for name in names {
+            match super::resolve_for(global, Some(name)) {
+                Ok(config) => {
+                    // Tenants signing in to one site as one account with emailed codes take
+                    // each other's codes when they ask at the same moment.
+                    if let (Some(email), Some(_)) =
+                        (&config.sign_in.email, &config.sign_in.otp_command)
+                    {
+                        sign_ins
+                            .entry((
+                                config.base_url.origin().ascii_serialization(),
+                                email.clone(),
+                            ))
+                            .or_default()
+                            .push(name);
+                    }
+                }
+                Err(failure) => {
+                    bad += 1;
+                    worst = worst.max(failure.code);
+                    eprintln!("[{}] error: {:#}", printable(name), failure.error);
+                }
+            }
+        }
+        if bad > 0 {
+            return Err(Failure::new(
+                worst,
+                anyhow::anyhow!(
+                    "{bad} of {} tenant(s) cannot run (above); nothing was started",
+                    names.len()
+                ),
+            ));
+        }
+        if global.tenant_parallel > 1 {
+            for ((origin, email), group) in sign_ins.iter().filter(|(_, g)| g.len() > 1) {
+                eprintln!(
+                    "warning: tenants {} sign in to {origin} as {email} with emailed codes; \
+                     codes asked for at once replace each other: prefer saved sessions \
+                     (session_file) or --tenant-parallel 1",
+                    group
+                        .iter()
+                        .map(|n| printable(n))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends SIGINT to the tenants' runs going now: each stops as on Ctrl-C (closes its
+    /// browser, records the interruption, exits 130).
+    fn interrupt(running: &Mutex<Vec<u32>>) {
+        use nix::sys::signal::{kill, Signal};
+        use nix::unistd::Pid;
+        let pids = running.lock().map(|p| p.clone()).unwrap_or_default();
+        for pid in pids {
+            if let Ok(pid) = i32::try_from(pid) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
+            }
+        }
+    }
+
+    /// One tenant's run: this program again, for that tenant only.
+    struct Child {
+        name: String,
+        exe: std::path::PathBuf,
+        args: Vec<OsString>,
+        json: bool,
+    }
+
+    impl Child {
+        async fn run(
+            self,
+            slots: Arc<tokio::sync::Semaphore>,
+            running: Arc<Mutex<Vec<u32>>>,
+            stopping: Arc<AtomicBool>,
+        ) -> TenantRun {
+            let finish = |code: u8, what: String, stdout: String| TenantRun {
+                name: self.name.clone(),
+                code,
+                what,
+                stdout,
+            };
+            // The semaphore is never closed; a closed one would only mean "no slot limit".
+            let _slot = slots.acquire_owned().await.ok();
+            if stopping.load(Ordering::SeqCst) {
+                return finish(
+                    exit::INTERRUPTED,
+                    "not started (interrupted)".into(),
+                    String::new(),
+                );
+            }
+            let prefix = format!("[{}] ", printable(&self.name));
+            // `--only-tenant` goes first: after it, the command line is exactly the user's.
+            let mut command = tokio::process::Command::new(&self.exe);
+            command
+                .arg("--only-tenant")
+                .arg(&self.name)
+                .args(&self.args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .kill_on_drop(true);
+            let mut child = match command.spawn() {
+                Ok(child) => child,
+                Err(e) => {
+                    eprintln!("{prefix}error: cannot start its run: {e}");
+                    return finish(exit::USAGE, format!("not started: {e}"), String::new());
+                }
+            };
+            let pid = child.id();
+            if let (Some(pid), Ok(mut list)) = (pid, running.lock()) {
+                list.push(pid);
+            }
+            let json = self.json;
+            let out_prefix = prefix.clone();
+            let stdout = child.stdout.take();
+            let stderr = child.stderr.take();
+            let read_out = async move {
+                let mut kept = String::new();
+                for_each_line(stdout, |line| {
+                    if json {
+                        kept.push_str(line);
+                        kept.push('\n');
+                    } else {
+                        println!("{out_prefix}{line}");
+                    }
+                })
+                .await;
+                kept
+            };
+            let read_err = async move {
+                let mut last_error = None;
+                for_each_line(stderr, |line| {
+                    if let Some(error) = line.strip_prefix("error: ") {
+                        last_error = Some(error.to_string());
+                    }
+                    eprintln!("{prefix}{line}");
+                })
+                .await;
+                last_error
+            };
+            let (kept, last_error, status) = tokio::join!(read_out, read_err, child.wait());
+            if let (Some(pid), Ok(mut list)) = (pid, running.lock()) {
+                list.retain(|p| *p != pid);
+            }
+            let code = match status {
+                Ok(status) => status
+                    .code()
+                    .and_then(|c| u8::try_from(c).ok())
+                    .unwrap_or(exit::INTERRUPTED),
+                Err(_) => exit::INTERRUPTED,
+            };
+            let what = match (code, last_error) {
+                (exit::SUCCESS, _) => "done".to_string(),
+                (_, Some(error)) => error,
+                (code, None) => meaning(code).to_string(),
+            };
+            finish(code, what, kept)
+        }
+    }
+
+    /// Calls `each` with every line `stream` yields (invalid UTF-8 shown replaced), to its end.
+    async fn for_each_line(stream: Option<impl AsyncRead + Unpin>, mut each: impl FnMut(&str)) {
+        let Some(stream) = stream else { return };
+        let mut reader = BufReader::new(stream);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&line);
+                    each(text.trim_end_matches(['\n', '\r']));
+                }
+            }
+        }
+    }
+
+    /// A few words for an exit code, when the run said nothing more.
+    fn meaning(code: u8) -> &'static str {
+        match code {
+            exit::SUCCESS => "done",
+            exit::ACTION_FAILED => "an action failed or a check found problems (see its lines)",
+            exit::USAGE => "usage, configuration or input error",
+            exit::BROWSER_UNAVAILABLE => "browser or WebDriver unavailable",
+            exit::SIGN_IN => "sign-in required or failed",
+            exit::UI_MISMATCH => "the UI did not match the selector catalog",
+            exit::INTERRUPTED => "interrupted",
+            _ => "ended with an undocumented exit code",
+        }
+    }
+
+    /// The summary table after the tenants' own output.
+    fn print_summary(runs: &[TenantRun], worst: u8) {
+        let width = runs
+            .iter()
+            .map(|r| printable(&r.name).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("TENANT".len());
+        println!();
+        println!("{:<width$}  {:>4}  RESULT", "TENANT", "EXIT");
+        for r in runs {
+            println!("{:<width$}  {:>4}  {}", printable(&r.name), r.code, r.what);
+        }
+        println!(
+            "exit code {worst} (the worst tenant's; {} of {} tenant(s) done)",
+            runs.iter().filter(|r| r.code == exit::SUCCESS).count(),
+            runs.len()
+        );
+    }
+
+    /// With `--json`: one object with a section per tenant (its exit code, result and output,
+    /// the JSON values its run printed) and the overall exit code.
+    fn print_json(runs: &[TenantRun], worst: u8) {
+        let mut tenants = serde_json::Map::new();
+        for r in runs {
+            let parsed: Result<Vec<serde_json::Value>, _> =
+                serde_json::Deserializer::from_str(&r.stdout)
+                    .into_iter::<serde_json::Value>()
+                    .collect();
+            // Output that is not JSON (a table) is kept as its lines.
+            let output = parsed.unwrap_or_else(|_| {
+                r.stdout
+                    .lines()
+                    .map(|l| serde_json::Value::String(l.to_string()))
+                    .collect()
+            });
+            tenants.insert(
+                r.name.clone(),
+                serde_json::json!({
+                    "exit_code": r.code,
+                    "result": r.what,
+                    "output": output,
+                }),
+            );
+        }
+        println!(
+            "{}",
+            serde_json::json!({ "tenants": tenants, "exit_code": worst })
+        );
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::worst_code;
+
+        #[test]
+        fn the_worst_code_is_the_highest() {
+            assert_eq!(worst_code([]), 0);
+            assert_eq!(worst_code([0, 1, 0]), 1);
+            assert_eq!(worst_code([1, 4, 2]), 4);
+            assert_eq!(worst_code([5, 130, 0]), 130);
+        }
+    }
 }
