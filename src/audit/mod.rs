@@ -312,17 +312,66 @@ impl Evidence {
         action: &str,
         phase: &str,
     ) -> std::io::Result<String> {
-        let ratio = self.pixel_ratio;
-        let Some(open) = self.inner.as_mut() else {
+        let Some(shot) = self.prepare_screenshot(caption, highlight, masks, action, phase) else {
             return Ok(String::new());
         };
+        let written = shot.work.compose_and_write(png);
+        self.record_screenshot(shot.record, written)
+    }
+
+    /// [`Evidence::screenshot`] with the composing and the writing of the file (the costly part,
+    /// tens of milliseconds) on another thread, so that the browser can go on meanwhile. The file
+    /// number is taken now; nothing is recorded until [`Evidence::finish_screenshot`], which is to
+    /// be called before any other event or screenshot so the log stays in order. `None` when
+    /// evidence is disabled.
+    pub fn begin_screenshot(
+        &mut self,
+        png: Vec<u8>,
+        caption: &Caption,
+        highlight: Option<Rect>,
+        masks: &[Rect],
+        action: &str,
+        phase: &str,
+    ) -> Option<PendingScreenshot> {
+        let shot = self.prepare_screenshot(caption, highlight, masks, action, phase)?;
+        let work = shot.work;
+        let thread = std::thread::Builder::new()
+            .name("evidence-screenshot".into())
+            .spawn(move || work.compose_and_write(&png));
+        Some(PendingScreenshot {
+            record: shot.record,
+            thread,
+        })
+    }
+
+    /// Waits for a screenshot begun with [`Evidence::begin_screenshot`] and records it, as
+    /// [`Evidence::screenshot`] does; returns its file name.
+    pub fn finish_screenshot(&mut self, pending: PendingScreenshot) -> std::io::Result<String> {
+        let written = match pending.thread {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("composing the screenshot failed"))),
+            Err(e) => Err(e),
+        };
+        self.record_screenshot(pending.record, written)
+    }
+
+    /// Takes the next file number and fixes what the screenshot will show and record.
+    fn prepare_screenshot(
+        &mut self,
+        caption: &Caption,
+        highlight: Option<Rect>,
+        masks: &[Rect],
+        action: &str,
+        phase: &str,
+    ) -> Option<PreparedShot> {
+        let ratio = self.pixel_ratio;
+        let open = self.inner.as_mut()?;
         let mut caption = caption.clone();
         caption.url = redact_url(&caption.url);
         if caption.time_utc.is_empty() {
             caption.time_utc = now_seconds();
         }
-        let composed = caption::compose(png, &caption, highlight, masks, ratio)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let name = format!(
             "{SCREENSHOTS_DIR}/{:04}-{}-{}.png",
             open.next_shot,
@@ -330,23 +379,49 @@ impl Evidence {
             sanitize(phase, 20)
         );
         open.next_shot += 1;
-        let path = open.dir.join(&name);
-        write_new_private(&path, &composed.png)?;
-        sync_dir(&open.dir.join(SCREENSHOTS_DIR))?;
+        Some(PreparedShot {
+            work: ShotWork {
+                path: open.dir.join(&name),
+                caption: caption.clone(),
+                highlight,
+                masks: masks.to_vec(),
+                ratio,
+            },
+            record: ShotRecord {
+                name,
+                caption,
+                highlight,
+                masks: masks.len(),
+                action: action.to_string(),
+                phase: phase.to_string(),
+            },
+        })
+    }
+
+    /// Records a composed and written screenshot: its `screenshot` event.
+    fn record_screenshot(
+        &mut self,
+        record: ShotRecord,
+        written: std::io::Result<Written>,
+    ) -> std::io::Result<String> {
+        let written = written?;
+        let Some(open) = self.inner.as_mut() else {
+            return Ok(String::new());
+        };
         let data = json!({
-            "file": name,
-            "sha256": sha256_hex(&composed.png),
-            "bytes": composed.png.len(),
-            "width": composed.width,
-            "height": composed.height,
-            "action": action,
-            "phase": phase,
-            "caption": caption,
-            "highlight": highlight,
-            "masks": masks.len(),
+            "file": record.name,
+            "sha256": written.sha256,
+            "bytes": written.bytes,
+            "width": written.width,
+            "height": written.height,
+            "action": record.action,
+            "phase": record.phase,
+            "caption": record.caption,
+            "highlight": record.highlight,
+            "masks": record.masks,
         });
         open.log.append("screenshot", &data)?;
-        Ok(name)
+        Ok(record.name)
     }
 
     /// Ends the run: writes a `run_end` event from `summary` unless the caller wrote one (then a
@@ -391,6 +466,68 @@ impl Evidence {
         }
         sync_dir(&open.dir).map_err(AuditError::io("cannot sync", &open.dir))?;
         Ok(manifest_path)
+    }
+}
+
+/// A screenshot being composed and written on another thread (see
+/// [`Evidence::begin_screenshot`]).
+#[derive(Debug)]
+pub struct PendingScreenshot {
+    record: ShotRecord,
+    thread: std::io::Result<std::thread::JoinHandle<std::io::Result<Written>>>,
+}
+
+/// A screenshot with its file number taken: what to compose and what to record.
+struct PreparedShot {
+    work: ShotWork,
+    record: ShotRecord,
+}
+
+/// What composing and writing one screenshot needs (owned, to run on another thread).
+struct ShotWork {
+    path: PathBuf,
+    caption: Caption,
+    highlight: Option<Rect>,
+    masks: Vec<Rect>,
+    ratio: f64,
+}
+
+/// What the `screenshot` event of one screenshot records besides the written file.
+#[derive(Debug)]
+struct ShotRecord {
+    name: String,
+    caption: Caption,
+    highlight: Option<Rect>,
+    masks: usize,
+    action: String,
+    phase: String,
+}
+
+/// A screenshot file written (and synced, with its folder).
+#[derive(Debug)]
+struct Written {
+    sha256: String,
+    bytes: usize,
+    width: u32,
+    height: u32,
+}
+
+impl ShotWork {
+    /// Composes the browser's `png` and writes the file, synced with its folder.
+    fn compose_and_write(self, png: &[u8]) -> std::io::Result<Written> {
+        let composed =
+            caption::compose(png, &self.caption, self.highlight, &self.masks, self.ratio)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        write_new_private(&self.path, &composed.png)?;
+        if let Some(folder) = self.path.parent() {
+            sync_dir(folder)?;
+        }
+        Ok(Written {
+            sha256: sha256_hex(&composed.png),
+            bytes: composed.png.len(),
+            width: composed.width,
+            height: composed.height,
+        })
     }
 }
 

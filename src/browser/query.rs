@@ -128,8 +128,9 @@ fn browser_gone(e: &CmdError) -> bool {
     .any(|needle| message.contains(needle))
 }
 
-/// The error WebDriver gives for an element that left the page, for one a page script saw leave.
-fn stale_error(what: &str) -> CmdError {
+/// The error WebDriver gives for an element that left the page, for one a page script saw leave
+/// (the flows start an action over on it).
+pub fn stale_error(what: &str) -> CmdError {
     CmdError::Standard(WdError::new(
         ErrorStatus::StaleElementReference,
         format!("{what} is no longer in the page"),
@@ -236,6 +237,24 @@ const texts = (scope, spec) => {
   return null;
 };
 const rect = (e) => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
+// The centre of the part of `el`'s first box inside the viewport (where WebDriver clicks it):
+// null when it is not rendered, undefined when no part of it is in the viewport.
+const centre = (el) => {
+  const r = el.getClientRects()[0];
+  if (!r) return null;
+  const x0 = Math.max(r.left, 0), x1 = Math.min(r.right, window.innerWidth);
+  const y0 = Math.max(r.top, 0), y1 = Math.min(r.bottom, window.innerHeight);
+  if (x1 <= x0 || y1 <= y0) return undefined;
+  return [Math.floor((x0 + x1) / 2), Math.floor((y0 + y1) / 2)];
+};
+// Whether the topmost element at `el`'s centre is `el` or inside it: nothing covers it and it
+// takes pointer events (what WebDriver's element click checks before clicking).
+const hits = (el) => {
+  const c = centre(el);
+  if (!c) return false;
+  const hit = document.elementFromPoint(c[0], c[1]);
+  return !!hit && (hit === el || el.contains(hit));
+};
 "#;
 
 /// What every script of [`Ui::wait_in_page`] ends with: runs the script's `check()` now and every
@@ -271,14 +290,6 @@ const PAGE_WAIT_SLICE: Duration = Duration::from_secs(2);
 const CLICKABLE_SCRIPT: &str = r#"
 const [el, scroll, steady] = args;
 const MOVES = /^(transform|translate|scale|rotate|top|left|right|bottom|inset|margin|padding|width|height|all)/i;
-const centre = () => {
-  const r = el.getClientRects()[0];
-  if (!r) return null;
-  const x0 = Math.max(r.left, 0), x1 = Math.min(r.right, window.innerWidth);
-  const y0 = Math.max(r.top, 0), y1 = Math.min(r.bottom, window.innerHeight);
-  if (x1 <= x0 || y1 <= y0) return undefined;
-  return [Math.floor((x0 + x1) / 2), Math.floor((y0 + y1) / 2)];
-};
 const moving = () => document.getAnimations().some((a) => {
   const target = a.effect && a.effect.target;
   if (a.playState !== 'running' || !target || target.nodeType !== 1 || !target.contains(el)) return false;
@@ -289,16 +300,15 @@ const moving = () => document.getAnimations().some((a) => {
 });
 const check = () => {
   if (!el.isConnected) return 'stale';
-  let c = centre();
+  let c = centre(el);
   if (c === null) return;
   if (c === undefined) {
     if (!scroll) return 'outside';
     el.scrollIntoView({ block: 'center', inline: 'center' });
-    c = centre();
+    c = centre(el);
     if (!c) return c === undefined ? 'outside' : undefined;
   }
-  const hit = document.elementFromPoint(c[0], c[1]);
-  if (!hit || !(hit === el || el.contains(hit))) return;
+  if (!hits(el)) return;
   if (steady && moving()) return;
   return 'ready';
 };
@@ -312,12 +322,7 @@ const [target, box, want] = args;
 const check = () => {
   if (!target.isConnected || !box.isConnected) return 'stale';
   if (box.checked === want) return { checked: box.checked };
-  const r = target.getClientRects()[0];
-  if (!r) return;
-  const x = Math.floor((Math.max(r.left, 0) + Math.min(r.right, window.innerWidth)) / 2);
-  const y = Math.floor((Math.max(r.top, 0) + Math.min(r.bottom, window.innerHeight)) / 2);
-  const hit = document.elementFromPoint(x, y);
-  if (!hit || !(hit === target || target.contains(hit))) return;
+  if (!hits(target)) return;
   target.click();
   return { checked: box.checked };
 };

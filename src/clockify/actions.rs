@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::team::{self, read_member, Table};
 use super::{FlowError, MemberState, Role, Status};
-use crate::audit::{Caption, Evidence, Rect};
-use crate::browser::query::{QueryError, Ui};
+use crate::audit::{Caption, Evidence, PendingScreenshot, Rect};
+use crate::browser::query::{stale_error, QueryError, Ui};
 
 /// How a failed read-back starts its message (such failures are retried after a re-read).
 const NOT_CONFIRMED: &str = "not confirmed by the Team page";
@@ -183,6 +183,8 @@ struct Run {
     /// An earlier try of this action reached its final click before the page re-rendered
     /// under it (see [`run`]).
     acted: bool,
+    /// A screenshot still being composed (see [`Run::shot_soon`]).
+    pending: Option<PendingScreenshot>,
 }
 
 impl Run {
@@ -195,6 +197,7 @@ impl Run {
             before: None,
             screenshots: Vec::new(),
             acted: false,
+            pending: None,
         }
     }
 
@@ -215,6 +218,7 @@ impl Run {
     /// Takes a captioned screenshot with the target's row boxed (and other rows masked when
     /// asked). Evidence problems are logged, never fatal: the action's outcome matters more.
     async fn shot(&mut self, ctx: &mut Context<'_>, phase: &str) {
+        self.flush(ctx);
         if let Some(name) = capture(ctx, self.action, &self.email, phase, None).await {
             self.screenshots.push(name);
         }
@@ -224,8 +228,40 @@ impl Run {
     /// that read, taken at the moment the state it records was read, instead of from two more
     /// WebDriver commands.
     async fn shot_of(&mut self, ctx: &mut Context<'_>, phase: &str, table: &Table) {
+        self.flush(ctx);
         if let Some(name) = capture(ctx, self.action, &self.email, phase, Some(table)).await {
             self.screenshots.push(name);
+        }
+    }
+
+    /// [`Run::shot_of`] for a screenshot the browser work that follows need not wait for (the
+    /// "before" of an action): composed and written on another thread while the agent goes on,
+    /// and recorded by [`Run::flush`], which every later screenshot and the end of the action
+    /// call first, so the evidence stays in order.
+    async fn shot_soon(&mut self, ctx: &mut Context<'_>, phase: &str, table: &Table) {
+        self.flush(ctx);
+        let Some(grab) = grab(ctx, self.action, &self.email, phase, Some(table)).await else {
+            return;
+        };
+        self.pending = ctx.evidence.begin_screenshot(
+            grab.png,
+            &grab.caption,
+            grab.highlight,
+            &grab.masks,
+            self.action,
+            phase,
+        );
+    }
+
+    /// Records the screenshot [`Run::shot_soon`] began, if any.
+    fn flush(&mut self, ctx: &mut Context<'_>) {
+        let Some(pending) = self.pending.take() else {
+            return;
+        };
+        match ctx.evidence.finish_screenshot(pending) {
+            Ok(name) if !name.is_empty() => self.screenshots.push(name),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot write a screenshot: {e}"),
         }
     }
 
@@ -272,13 +308,23 @@ pub async fn run(ctx: &mut Context<'_>, action: &Action) -> Result<Report, FlowE
                     action.name(),
                     crate::email::printable(action.email())
                 );
-                if let Some(dialog) = ctx.ui.optional("dialog.open", None).await? {
-                    cancel_dialog(ctx.ui, &dialog).await?;
+                let cleaned = async {
+                    if let Some(dialog) = ctx.ui.optional("dialog.open", None).await? {
+                        cancel_dialog(ctx.ui, &dialog).await?;
+                    }
+                    Ok::<(), FlowError>(())
+                }
+                .await;
+                if let Err(e) = cleaned {
+                    run.flush(ctx);
+                    return Err(e);
                 }
             }
             _ => break result,
         }
     };
+    // Before anything else is recorded: a "before" screenshot may still be in the making.
+    run.flush(ctx);
     let report = match result {
         Ok((outcome, message, after)) => {
             let retryable = outcome == Outcome::Failed && message.starts_with(NOT_CONFIRMED);
@@ -319,16 +365,25 @@ async fn dispatch(
     }
 }
 
-/// Screenshot of the viewport with its caption, the target row's box and the masks; returns the
-/// evidence file name. The address and rectangles come from `table` when the table was just read
-/// (nothing changed on the page since), otherwise they are read now.
-async fn capture(
+/// A screenshot taken and what goes on it (see [`grab`]).
+struct Grab {
+    png: Vec<u8>,
+    caption: Caption,
+    highlight: Option<Rect>,
+    masks: Vec<Rect>,
+}
+
+/// Takes a screenshot of the viewport with its caption, the target row's box and the masks. The
+/// address and rectangles come from `table` when the table was just read (nothing changed on the
+/// page since), otherwise they are read now. `None` without evidence or when the browser gave no
+/// screenshot.
+async fn grab(
     ctx: &mut Context<'_>,
     action: &str,
     target: &str,
     phase: &str,
     table: Option<&Table>,
-) -> Option<String> {
+) -> Option<Grab> {
     if !ctx.evidence.is_enabled() {
         return None;
     }
@@ -355,18 +410,37 @@ async fn capture(
         width: r[2],
         height: r[3],
     };
-    let caption = Caption {
-        url,
-        time_utc: String::new(),
-        user: ctx.signed_in.to_string(),
-        action: format!("{action} {target} ({phase})"),
-        run_id: ctx.evidence.run_id().to_string(),
-    };
-    let masks: Vec<Rect> = masks.into_iter().map(rect).collect();
-    match ctx
-        .evidence
-        .screenshot(&png, &caption, highlight.map(rect), &masks, action, phase)
-    {
+    Some(Grab {
+        png,
+        caption: Caption {
+            url,
+            time_utc: String::new(),
+            user: ctx.signed_in.to_string(),
+            action: format!("{action} {target} ({phase})"),
+            run_id: ctx.evidence.run_id().to_string(),
+        },
+        highlight: highlight.map(rect),
+        masks: masks.into_iter().map(rect).collect(),
+    })
+}
+
+/// A screenshot ([`grab`]) composed and recorded; returns the evidence file name.
+async fn capture(
+    ctx: &mut Context<'_>,
+    action: &str,
+    target: &str,
+    phase: &str,
+    table: Option<&Table>,
+) -> Option<String> {
+    let grab = grab(ctx, action, target, phase, table).await?;
+    match ctx.evidence.screenshot(
+        &grab.png,
+        &grab.caption,
+        grab.highlight,
+        &grab.masks,
+        action,
+        phase,
+    ) {
         Ok(name) => Some(name),
         Err(e) => {
             tracing::warn!("cannot write a screenshot: {e}");
@@ -450,7 +524,7 @@ async fn invite(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
         run.before.get_or_insert_with(|| state.clone());
         return Ok((outcome, message, Some(state)));
     }
-    run.shot_of(ctx, "before", &search.table).await;
+    run.shot_soon(ctx, "before", &search.table).await;
     // The list (searched for this address, so empty) re-renders once the invitation is in.
     let marker = search.table.marker();
     let dialog = open_dialog(ctx.ui, "team.add_member", None).await?;
@@ -647,7 +721,7 @@ async fn set_status(
             )));
         }
     }
-    run.shot_of(ctx, "before", &table).await;
+    run.shot_soon(ctx, "before", &table).await;
     let (item, label) = if wanted == Status::Inactive {
         ("menu.deactivate", "Deactivate")
     } else {
@@ -783,7 +857,7 @@ async fn resend(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
             "{email} has already joined ({state}); there is no invitation to resend"
         )));
     }
-    run.shot_of(ctx, "before", &table).await;
+    run.shot_soon(ctx, "before", &table).await;
     let item = match open_row_menu_item(ctx.ui, &row, "menu.resend_invite").await? {
         Ok(found) => found,
         Err(offered) => {
@@ -860,7 +934,7 @@ async fn revoke(ctx: &mut Context<'_>, run: &mut Run, email: &str) -> Result<Don
             "{email} has already joined ({state}); deactivate instead of revoking"
         )));
     }
-    run.shot_of(ctx, "before", &table).await;
+    run.shot_soon(ctx, "before", &table).await;
     let item = match open_row_menu_item(ctx.ui, &row, "menu.revoke_invite").await? {
         Ok(found) => found,
         Err(offered) => {
@@ -940,7 +1014,7 @@ async fn set_role(
         let (outcome, message) = run.already(format!("already {state}"));
         return Ok((outcome, message, Some(state)));
     }
-    run.shot_of(ctx, "before", &table).await;
+    run.shot_soon(ctx, "before", &table).await;
     let dialog = open_role_dialog(ctx.ui, &row).await?;
     let boxes = [
         ("role.admin", wanted.contains(&Role::Admin)),
@@ -1047,12 +1121,7 @@ const check = () => {
     const box = found[i][0];
     if (box.checked === wants[i]) continue;
     if (box.matches(':disabled')) return { disabled: i, changed };
-    const r = box.getClientRects()[0];
-    if (!r) return;
-    const x = Math.floor((Math.max(r.left, 0) + Math.min(r.right, window.innerWidth)) / 2);
-    const y = Math.floor((Math.max(r.top, 0) + Math.min(r.bottom, window.innerHeight)) / 2);
-    const hit = document.elementFromPoint(x, y);
-    if (!hit || !(hit === box || box.contains(hit))) return;
+    if (!hits(box)) return;
     box.click();
     if (box.checked !== wants[i]) return { unchanged: i, box, changed };
     changed = true;
@@ -1242,7 +1311,11 @@ async fn confirm_destructive(
     ui.pointer_click(item, what).await?;
     let dialog = ui.find("dialog.open", None).await?.element;
     let confirm = ui.find("confirm.confirm_button", Some(&dialog)).await?;
-    let shown = team::row_email(ui, row).await?;
+    let shown = if ctx.dry_run {
+        team::row_email(ui, row).await?
+    } else {
+        row_email_when_clear(ui, row, &confirm.element).await?
+    };
     if !shown.eq_ignore_ascii_case(email) {
         cancel_dialog(ui, &dialog).await?;
         return Err(FlowError::Refused(format!(
@@ -1253,10 +1326,59 @@ async fn confirm_destructive(
         cancel_dialog(ui, &dialog).await?;
         return Ok(false);
     }
-    ui.click_element_when_clear(&confirm.element, "'confirm.confirm_button'")
+    ui.click_element(&confirm.element, "'confirm.confirm_button'")
         .await?;
     wait_dialog_closed(ui, &dialog).await?;
     Ok(true)
+}
+
+/// Waits in the page until `button` can take a click (a confirm dialog animates in), then reads
+/// the email `row` shows at that moment (`{email}`), so the last read of the row comes right
+/// before the click; `{stale}` when the row or the button left the page.
+const EMAIL_WHEN_CLEAR_SCRIPT: &str = r#"
+const [button, row, emailSpec] = args;
+const check = () => {
+  if (!button.isConnected || !row.isConnected) return { stale: true };
+  if (!hits(button)) return;
+  const texts_ = texts(row, emailSpec);
+  return { email: (texts_ && texts_[0]) || '' };
+};
+"#;
+
+/// The email `row` shows, read in the page the moment `button` (the confirming button) can take
+/// a click (see [`EMAIL_WHEN_CLEAR_SCRIPT`]). A row or button that left the page is WebDriver's
+/// stale element error, as reading it over WebDriver would be.
+async fn row_email_when_clear(
+    ui: &Ui,
+    row: &Element,
+    button: &Element,
+) -> Result<String, FlowError> {
+    let args = vec![Ui::arg(button)?, Ui::arg(row)?, ui.spec("team.row_email")?];
+    let stale = || {
+        FlowError::Ui(QueryError::WebDriver {
+            doing: "reading the row again before confirming".into(),
+            source: stale_error("the row or the confirming button"),
+        })
+    };
+    let answer = match ui
+        .wait_in_page(
+            "the confirming button to be clickable",
+            EMAIL_WHEN_CLEAR_SCRIPT,
+            args,
+        )
+        .await
+    {
+        Err(QueryError::WebDriver { source, .. })
+            if source.is_stale_element_reference() || source.is_no_such_element() =>
+        {
+            return Err(stale())
+        }
+        other => other?,
+    };
+    if answer.get("stale").is_some() {
+        return Err(stale());
+    }
+    Ok(answer["email"].as_str().unwrap_or_default().to_string())
 }
 
 /// Opens the role dialog from a row: a role label if there is one, else "+ Role".
