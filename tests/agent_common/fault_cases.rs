@@ -154,9 +154,16 @@ impl Verdict {
 
     fn expect_code(&mut self, run: &Run, code: i32) {
         self.output.push_str(&run.all_output());
+        // The agent's own last error line says why, in the table as in a failing test.
+        let why = run
+            .stderr
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("error:"))
+            .unwrap_or_default();
         self.expect(
             run.code == code,
-            format!("exit code {} (wanted {code})", run.code),
+            format!("exit code {} (wanted {code}) {why}", run.code),
         );
     }
 
