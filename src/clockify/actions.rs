@@ -1309,7 +1309,7 @@ async fn confirm_destructive(
     let ui = ctx.ui;
     // Opens the confirm dialog; the click that acts is the confirming one below.
     ui.pointer_click(item, what).await?;
-    let dialog = ui.find("dialog.open", None).await?.element;
+    let dialog = opened_from_row(ui, "dialog.open", row).await?;
     let confirm = ui.find("confirm.confirm_button", Some(&dialog)).await?;
     let shown = if ctx.dry_run {
         team::row_email(ui, row).await?
@@ -1389,7 +1389,7 @@ async fn open_role_dialog(ui: &Ui, row: &Element) -> Result<Element, FlowError> 
         None => ui.find("team.row_add_role", Some(row)).await?.element,
     };
     ui.pointer_click(&trigger, "the row's role control").await?;
-    let dialog = ui.find("dialog.open", None).await?.element;
+    let dialog = opened_from_row(ui, "dialog.open", row).await?;
     // The dialog loads its groups and projects before showing the checkboxes.
     ui.find("role.admin", Some(&dialog)).await?;
     Ok(dialog)
@@ -1501,9 +1501,10 @@ async fn open_row_menu_item(
     Ok(Err(offered))
 }
 
-/// Waits for `name`, which a click in `row` opens. A list re-rendered meanwhile takes the row,
-/// and a menu opened from it, away: that comes back as the row's stale-element error (so the
-/// action starts over from the read) instead of a wait for the timeout.
+/// Waits for `name`, which a click in `row` (or in a menu opened from it) opens. A list
+/// re-rendered meanwhile takes the row, and a menu opened from it, away, so the click may have
+/// met nothing: unless `name` showed up after all, that comes back as the row's stale-element
+/// error (so the action starts over from the read) instead of a wait for the timeout.
 async fn opened_from_row(ui: &Ui, name: &str, row: &Element) -> Result<Element, FlowError> {
     /// How long to look before checking that the row still stands.
     const SLICE: std::time::Duration = std::time::Duration::from_millis(300);
@@ -1528,6 +1529,9 @@ async fn opened_from_row(ui: &Ui, name: &str, row: &Element) -> Result<Element, 
                 ui.count(1);
                 if let Err(source) = row.is_displayed().await {
                     if source.is_stale_element_reference() {
+                        if let Some(opened) = ui.optional(name, None).await? {
+                            return Ok(opened);
+                        }
                         return Err(FlowError::Ui(QueryError::WebDriver {
                             doing: format!("waiting for '{name}' from a re-rendered row"),
                             source,
