@@ -249,6 +249,19 @@ impl Session {
         })
     }
 
+    /// What the actions need from this session: the page, the signed-in account, the run's
+    /// options and its evidence.
+    fn context(&mut self) -> Context<'_> {
+        Context {
+            ui: &self.ui,
+            signed_in: &self.signed_in.email,
+            dry_run: self.dry_run,
+            evidence: &mut self.evidence,
+            ticket: self.ticket.as_deref(),
+            mask_others: self.mask_others,
+        }
+    }
+
     /// Opens the Team page with every status shown.
     pub async fn open_team(&self) -> Result<(), FlowError> {
         team::open(&self.ui).await?;
@@ -269,14 +282,7 @@ impl Session {
         if let Err(e) = self.open_team().await {
             return (reports, Some(e.into()));
         }
-        let mut ctx = Context {
-            ui: &self.ui,
-            signed_in: &self.signed_in.email,
-            dry_run: self.dry_run,
-            evidence: &mut self.evidence,
-            ticket: self.ticket.as_deref(),
-            mask_others: self.mask_others,
-        };
+        let mut ctx = self.context();
         // Invitations of several addresses go together (one dialog for up to five).
         let invites: Vec<String> = actions
             .iter()
@@ -509,14 +515,7 @@ async fn journal_item<F: FnMut(ItemEvent) + Send>(
 async fn run_item(session: &mut Session, action: &Action) -> Result<Report, FlowError> {
     let mut attempt = 1;
     loop {
-        let mut ctx = Context {
-            ui: &session.ui,
-            signed_in: &session.signed_in.email,
-            dry_run: session.dry_run,
-            evidence: &mut session.evidence,
-            ticket: session.ticket.as_deref(),
-            mask_others: session.mask_others,
-        };
+        let mut ctx = session.context();
         let mut report = actions::run(&mut ctx, action).await?;
         if !report.retryable || attempt >= ATTEMPTS_PER_ITEM {
             if attempt > 1 {

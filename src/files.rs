@@ -135,16 +135,17 @@ mod tests {
         assert_eq!(read_regular_text(&file).expect("read"), "hello");
     }
 
+    /// A FIFO named `fifo` in `dir`, with no writer.
+    fn make_fifo(dir: &Path) -> std::path::PathBuf {
+        let fifo = dir.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).expect("mkfifo");
+        fifo
+    }
+
     #[test]
     fn refusals_say_what_was_found_and_a_fifo_never_blocks() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let fifo = dir.path().join("fifo");
-        // The `mkfifo` command: nix's mkfifo needs a feature the agent itself does not use.
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .expect("mkfifo runs");
-        assert!(made.success(), "mkfifo {}", fifo.display());
+        let fifo = make_fifo(dir.path());
         let err = read_regular(&fifo).expect_err("a FIFO");
         assert_eq!(err.to_string(), "a FIFO (named pipe), not a regular file");
         let err = read_regular(Path::new("/dev/zero")).expect_err("a device");
@@ -168,12 +169,7 @@ mod tests {
         assert_eq!(err.to_string(), "larger than 9 bytes");
         let err = read_limited(std::io::repeat(0), 1000).expect_err("endless");
         assert_eq!(err.to_string(), "larger than 1000 bytes");
-        let fifo = dir.path().join("fifo");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .expect("mkfifo runs");
-        assert!(made.success(), "mkfifo {}", fifo.display());
+        let fifo = make_fifo(dir.path());
         let mut append = std::fs::OpenOptions::new();
         append.read(true).append(true);
         let err = open_regular(&fifo, &mut append).expect_err("a FIFO");
